@@ -1,0 +1,32 @@
+"""The three roles, kept as Django groups so admins can see and change them."""
+
+LEARNERS = "Learners"
+INSTRUCTORS = "Instructors"
+STAFF = "Staff"
+
+# What an instructor may do in the admin: run cohorts and grade (later issues add models).
+INSTRUCTOR_PERMISSIONS = {
+    "courseware": [
+        "view_course",
+        "view_module",
+        "view_lesson",
+        "view_cohort",
+        "change_cohort",
+        "view_enrollment",
+        "add_enrollment",
+        "change_enrollment",
+        "view_lessonprogress",
+    ],
+}
+
+# Staff run the course itself: content and cohorts.
+STAFF_PERMISSIONS = {
+    "courseware": [
+        f"{action}_{model}"
+        for model in ("course", "module", "lesson", "cohort", "enrollment")
+        for action in ("add", "change", "delete", "view")
+    ]
+    + ["view_lessonprogress"],
+    "accounts": ["add_user", "change_user", "view_user"],
+}
+

@@ -1,0 +1,319 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from . import rendering
+
+
+class CourseQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+
+class Course(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    summary = models.TextField(blank=True)
+    is_published = models.BooleanField(default=True)
+    # Bumped whenever content changes, so cached outlines and pages can key on it.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("courseware:course-detail", kwargs={"course_slug": self.slug})
+
+
+class Module(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80)
+    summary = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+    # Archived rather than deleted when a re-import drops it, so nothing that points here breaks.
+    is_archived = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["course", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="module_slug_unique_in_course")
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class LessonQuerySet(models.QuerySet):
+    def current(self):
+        """Lessons the course shows now: not archived by a later import."""
+        return self.filter(is_archived=False, module__is_archived=False)
+
+    def in_order(self):
+        return self.order_by("module__position", "position", "pk")
+
+
+class Lesson(models.Model):
+    """One lesson: a headed section of the course document, rendered once on save."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
+    title = models.CharField(max_length=200)
+    # Unique in the course (and so in its module): lesson URLs name only the course and lesson.
+    slug = models.SlugField(max_length=80)
+    position = models.PositiveIntegerField(default=0)
+    is_preview = models.BooleanField(
+        default=False, help_text="Open to visitors who have not enrolled, such as the introduction."
+    )
+    body_source = models.TextField(
+        "body (Markdown)", help_text="The lesson text from the course document, in Markdown."
+    )
+    body_html = models.TextField(editable=False, default="")
+    search_text = models.TextField(editable=False, default="")
+    word_count = models.PositiveIntegerField(editable=False, default=0)
+
+    # Editorial extras: written for the course, not part of the source document.
+    objectives = models.TextField(
+        "learning objectives", blank=True, help_text="Editorial: one objective per line."
+    )
+    key_terms = models.TextField(blank=True, help_text="Editorial: one term per line.")
+    reading_minutes = models.PositiveIntegerField(
+        editable=False, default=1, help_text="Editorial: estimated from the word count."
+    )
+
+    is_archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LessonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["module__position", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="lesson_slug_unique_in_course")
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse(
+            "courseware:lesson-detail",
+            kwargs={"course_slug": self.course.slug, "lesson_slug": self.slug},
+        )
+
+    def save(self, *args, **kwargs):
+        self.render()
+        if kwargs.get("update_fields") is not None and "body_source" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "body_html",
+                "search_text",
+                "word_count",
+                "reading_minutes",
+            }
+        super().save(*args, **kwargs)
+
+    def render(self):
+        """Derive the stored HTML, search text and reading time from the Markdown source."""
+        self.body_html = rendering.render_markdown(self.body_source)
+        self.search_text = rendering.html_to_text(self.body_html)
+        self.word_count = len(self.search_text.split())
+        self.reading_minutes = rendering.reading_minutes(self.search_text)
+
+    @property
+    def objective_list(self):
+        return [line.strip() for line in self.objectives.splitlines() if line.strip()]
+
+    @property
+    def key_term_list(self):
+        return [line.strip() for line in self.key_terms.splitlines() if line.strip()]
+
+
+class Cohort(models.Model):
+    """One run of a course, with its own dates, instructors and learners."""
+
+    class JoinPolicy(models.TextChoices):
+        OPEN = "open", "Open: anyone may enroll"
+        CODE = "code", "With a join code"
+        INSTRUCTORS = "instructors", "By instructors only"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="cohorts")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    instructors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="taught_cohorts"
+    )
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most active learners; empty for no limit."
+    )
+    join_policy = models.CharField(
+        max_length=16, choices=JoinPolicy.choices, default=JoinPolicy.OPEN
+    )
+    join_code = models.CharField(max_length=32, blank=True)
+    is_default = models.BooleanField(
+        default=False, help_text="Self-enrollment from the course page joins this cohort."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["course", "-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="cohort_slug_unique_in_course"),
+            models.UniqueConstraint(
+                fields=["course"], condition=Q(is_default=True), name="one_default_cohort_per_course"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.course} — {self.name}"
+
+
+class EnrollmentQuerySet(models.QuerySet):
+    def current(self):
+        """Enrollments that give access: active or completed, not dropped."""
+        return self.exclude(status=Enrollment.Status.DROPPED)
+
+    def with_progress(self):
+        """Annotate lessons_total and lessons_completed, counted in SQL."""
+        current_lessons = Lesson.objects.current().filter(course=OuterRef("course"))
+        completed = LessonProgress.objects.filter(
+            learner=OuterRef("learner"),
+            lesson__course=OuterRef("course"),
+            lesson__is_archived=False,
+            lesson__module__is_archived=False,
+            completed_at__isnull=False,
+        )
+        return self.annotate(
+            lessons_total=Coalesce(
+                Subquery(
+                    current_lessons.values("course").annotate(n=Count("pk")).values("n")[:1]
+                ),
+                0,
+            ),
+            lessons_completed=Coalesce(
+                Subquery(completed.values("learner").annotate(n=Count("pk")).values("n")[:1]),
+                0,
+            ),
+        )
+
+    def with_resume_lesson(self):
+        """Annotate resume_slug: the first current lesson the learner has not completed."""
+        unfinished = (
+            Lesson.objects.current()
+            .filter(course=OuterRef("course"))
+            .exclude(
+                Exists(
+                    LessonProgress.objects.filter(
+                        lesson=OuterRef("pk"),
+                        learner=OuterRef(OuterRef("learner")),
+                        completed_at__isnull=False,
+                    )
+                )
+            )
+            .in_order()
+        )
+        return self.annotate(resume_slug=Subquery(unfinished.values("slug")[:1]))
+
+
+class Enrollment(models.Model):
+    """A learner's place in a cohort. Dropping keeps the learner's work."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        DROPPED = "dropped", "Dropped"
+
+    class Source(models.TextChoices):
+        SELF = "self", "Self-enrolled"
+        ADMIN = "admin", "Admin"
+        CSV = "csv", "CSV upload"
+        API = "api", "API"
+        LTI = "lti", "LTI launch"
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"
+    )
+    cohort = models.ForeignKey(Cohort, on_delete=models.PROTECT, related_name="enrollments")
+    # Copied from the cohort so the database itself can allow one current enrollment a course.
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="enrollments", editable=False
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.SELF)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EnrollmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "course"],
+                condition=~Q(status="dropped"),
+                name="one_current_enrollment_per_course",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.learner} in {self.cohort}"
+
+    def save(self, *args, **kwargs):
+        self.course_id = self.cohort.course_id
+        super().save(*args, **kwargs)
+
+    @property
+    def percent_complete(self):
+        """Whole percent of current lessons completed; needs with_progress()."""
+        if not self.lessons_total:
+            return 0
+        return round(100 * self.lessons_completed / self.lessons_total)
+
+
+class LessonProgressQuerySet(models.QuerySet):
+    def for_course(self, *, learner, course):
+        return self.filter(learner=learner, lesson__course=course)
+
+    def completed(self):
+        return self.filter(completed_at__isnull=False)
+
+
+class LessonProgress(models.Model):
+    """A learner's progress through one lesson: started when opened, then completed."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    started_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = LessonProgressQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "lesson progress"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "lesson"], name="one_progress_per_learner_and_lesson"
+            )
+        ]
+
+    def __str__(self):
+        state = "completed" if self.completed_at else "started"
+        return f"{self.learner}: {self.lesson} ({state})"

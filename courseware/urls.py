@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "courseware"
+
+urlpatterns = [
+    path("", views.CatalogView.as_view(), name="catalog"),
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("courses/<slug:course_slug>/", views.course_detail, name="course-detail"),
+    path("courses/<slug:course_slug>/enroll/", views.enroll, name="enroll"),
+    path("courses/<slug:course_slug>/search/", views.course_search, name="search"),
+    path(
+        "courses/<slug:course_slug>/lessons/<slug:lesson_slug>/",
+        views.lesson_detail,
+        name="lesson-detail",
+    ),
+    path(
+        "courses/<slug:course_slug>/lessons/<slug:lesson_slug>/complete/",
+        views.complete_lesson,
+        name="lesson-complete",
+    ),
+]
