@@ -14,7 +14,7 @@ def register_learner(*, email: str, password: str, display_name: str = "") -> Us
     user.set_password(password)
     user.full_clean()
     user.save()
-    user.groups.add(Group.objects.get(name=roles.LEARNERS))
+    user.groups.add(Group.objects.get_or_create(name=roles.LEARNERS)[0])
     return user
 
 
@@ -28,5 +28,5 @@ def ensure_user(*, email: str, password: str, display_name: str, role: str) -> t
     user.is_staff = role in (roles.INSTRUCTORS, roles.STAFF)
     user.set_password(password)
     user.save()
-    user.groups.set([Group.objects.get(name=role)])
+    user.groups.set([Group.objects.get_or_create(name=role)[0]])
     return user, created

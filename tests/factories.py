@@ -18,7 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def learner_role(self, create, extracted, **kwargs):
         if create:
-            self.groups.add(Group.objects.get(name=roles.LEARNERS))
+            self.groups.add(Group.objects.get_or_create(name=roles.LEARNERS)[0])
 
 
 class CourseFactory(factory.django.DjangoModelFactory):
