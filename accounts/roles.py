@@ -29,4 +29,3 @@ STAFF_PERMISSIONS = {
     + ["view_lessonprogress"],
     "accounts": ["add_user", "change_user", "view_user"],
 }
-

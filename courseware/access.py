@@ -30,7 +30,10 @@ def course_access(user, course: Course) -> CourseAccess:
     if not user.is_authenticated:
         return CourseAccess(enrollment=None, is_previewer=False)
     enrollment = (
-        Enrollment.objects.current().filter(learner=user, course=course).select_related("cohort").first()
+        Enrollment.objects.current()
+        .filter(learner=user, course=course)
+        .select_related("cohort")
+        .first()
     )
     # Instructors sign into the admin, so they are staff too.
     return CourseAccess(enrollment=enrollment, is_previewer=user.is_staff)

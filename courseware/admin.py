@@ -167,4 +167,3 @@ class LessonProgressAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-

@@ -116,7 +116,11 @@ def parse_document(text: str, *, markdown: bool = False) -> Document:
         if not introduction.body.strip():
             introduction = None
     if not sections:
-        kind = "Markdown `#` or `##` headings" if markdown else "headings (short lines without closing punctuation)"
+        kind = (
+            "Markdown `#` or `##` headings"
+            if markdown
+            else "headings (short lines without closing punctuation)"
+        )
         raise DocumentError(f"The document has no {kind}, so it cannot be split into lessons.")
     return Document(introduction=introduction, sections=sections)
 

@@ -210,10 +210,14 @@ def import_course(
             kept_lessons.add(lesson.pk)
 
     report.archived += (
-        course.lessons.exclude(pk__in=kept_lessons).filter(is_archived=False).update(is_archived=True)
+        course.lessons.exclude(pk__in=kept_lessons)
+        .filter(is_archived=False)
+        .update(is_archived=True)
     )
     report.archived += (
-        course.modules.exclude(pk__in=kept_modules).filter(is_archived=False).update(is_archived=True)
+        course.modules.exclude(pk__in=kept_modules)
+        .filter(is_archived=False)
+        .update(is_archived=True)
     )
     if report.changed and not report.course_created:
         course.version += 1

@@ -174,7 +174,9 @@ class Cohort(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["course", "slug"], name="cohort_slug_unique_in_course"),
             models.UniqueConstraint(
-                fields=["course"], condition=Q(is_default=True), name="one_default_cohort_per_course"
+                fields=["course"],
+                condition=Q(is_default=True),
+                name="one_default_cohort_per_course",
             ),
         ]
 
@@ -199,9 +201,7 @@ class EnrollmentQuerySet(models.QuerySet):
         )
         return self.annotate(
             lessons_total=Coalesce(
-                Subquery(
-                    current_lessons.values("course").annotate(n=Count("pk")).values("n")[:1]
-                ),
+                Subquery(current_lessons.values("course").annotate(n=Count("pk")).values("n")[:1]),
                 0,
             ),
             lessons_completed=Coalesce(

@@ -68,7 +68,8 @@ def _build_outline(course: Course) -> CourseOutline:
     modules: dict[int, OutlineModule] = {}
     for number, lesson in enumerate(rows, start=1):
         module = modules.setdefault(
-            lesson.module.pk, OutlineModule(title=lesson.module.title, summary=lesson.module.summary)
+            lesson.module.pk,
+            OutlineModule(title=lesson.module.title, summary=lesson.module.summary),
         )
         module.lessons.append(
             OutlineLesson(

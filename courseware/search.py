@@ -87,7 +87,9 @@ def _search_portable(lessons, query: str) -> list[SearchHit]:
     hits = []
     for lesson in lessons.filter(condition).in_order():
         haystack = lesson.search_text.casefold()
-        score = sum(haystack.count(term) + 5 * lesson.title.casefold().count(term) for term in terms)
+        score = sum(
+            haystack.count(term) + 5 * lesson.title.casefold().count(term) for term in terms
+        )
         hits.append((score, lesson))
     hits.sort(key=lambda hit: -hit[0])
     return [

@@ -62,9 +62,9 @@ def complete_lesson(*, learner, lesson: Lesson, enrollment: Enrollment) -> bool:
     """
     now = timezone.now()
     record_lesson_visit(learner=learner, lesson=lesson)
-    LessonProgress.objects.filter(
-        learner=learner, lesson=lesson, completed_at__isnull=True
-    ).update(completed_at=now, updated_at=now)
+    LessonProgress.objects.filter(learner=learner, lesson=lesson, completed_at__isnull=True).update(
+        completed_at=now, updated_at=now
+    )
     remaining = (
         Lesson.objects.current()
         .filter(course=lesson.course_id)

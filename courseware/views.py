@@ -23,7 +23,11 @@ class CatalogView(ListView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         context["enrolled_course_ids"] = (
-            set(Enrollment.objects.current().filter(learner=user).values_list("course_id", flat=True))
+            set(
+                Enrollment.objects.current()
+                .filter(learner=user)
+                .values_list("course_id", flat=True)
+            )
             if user.is_authenticated
             else set()
         )
@@ -132,13 +136,15 @@ def complete_lesson(request, course_slug, lesson_slug):
     _, next_lesson = get_outline(course).neighbours(lesson.pk)
     messages.success(request, f"“{lesson.title}” marked complete.")
     if next_lesson:
-        return redirect("courseware:lesson-detail", course_slug=course.slug, lesson_slug=next_lesson.slug)
+        return redirect(
+            "courseware:lesson-detail", course_slug=course.slug, lesson_slug=next_lesson.slug
+        )
     return redirect(course)
 
 
 def course_search(request, course_slug):
     course = get_object_or_404(Course.objects.published(), slug=course_slug)
-    query = request.GET.get("q", "")
+    query = " ".join(request.GET.get("q", "").split())
     context = _course_context(request, course)
     hits = search.search_lessons(course=course, query=query)
     for hit in hits:

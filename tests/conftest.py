@@ -61,7 +61,10 @@ def other_learner(db):
 @pytest.fixture
 def instructor(db):
     user, _ = ensure_user(
-        email="teacher@example.org", password="pw", display_name="Tess Teacher", role=roles.INSTRUCTORS
+        email="teacher@example.org",
+        password="pw",
+        display_name="Tess Teacher",
+        role=roles.INSTRUCTORS,
     )
     return user
 

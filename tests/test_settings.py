@@ -7,7 +7,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run_check(**env):
-    environment = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "DEBUG"}}
+    environment = {
+        key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "DEBUG"}
+    }
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
@@ -48,8 +50,12 @@ def test_database_url_selects_postgresql_through_psycopg_3():
             " connection.Database.__name__, settings.DATABASES['default']['CONN_MAX_AGE'])",
         ],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true",
-             "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/anything"},
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "true",
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/anything",
+        },
         capture_output=True,
         text=True,
         timeout=60,

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,140 +14,327 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('summary', models.TextField(blank=True)),
-                ('is_published', models.BooleanField(default=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("summary", models.TextField(blank=True)),
+                ("is_published", models.BooleanField(default=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['title'],
+                "ordering": ["title"],
             },
         ),
         migrations.CreateModel(
-            name='Cohort',
+            name="Cohort",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=80)),
-                ('starts_on', models.DateField(blank=True, null=True)),
-                ('ends_on', models.DateField(blank=True, null=True)),
-                ('timezone', models.CharField(default='UTC', max_length=64)),
-                ('capacity', models.PositiveIntegerField(blank=True, help_text='Most active learners; empty for no limit.', null=True)),
-                ('join_policy', models.CharField(choices=[('open', 'Open: anyone may enroll'), ('code', 'With a join code'), ('instructors', 'By instructors only')], default='open', max_length=16)),
-                ('join_code', models.CharField(blank=True, max_length=32)),
-                ('is_default', models.BooleanField(default=False, help_text='Self-enrollment from the course page joins this cohort.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('instructors', models.ManyToManyField(blank=True, related_name='taught_cohorts', to=settings.AUTH_USER_MODEL)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cohorts', to='courseware.course')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=80)),
+                ("starts_on", models.DateField(blank=True, null=True)),
+                ("ends_on", models.DateField(blank=True, null=True)),
+                ("timezone", models.CharField(default="UTC", max_length=64)),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Most active learners; empty for no limit.", null=True
+                    ),
+                ),
+                (
+                    "join_policy",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open: anyone may enroll"),
+                            ("code", "With a join code"),
+                            ("instructors", "By instructors only"),
+                        ],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("join_code", models.CharField(blank=True, max_length=32)),
+                (
+                    "is_default",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Self-enrollment from the course page joins this cohort.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "instructors",
+                    models.ManyToManyField(
+                        blank=True, related_name="taught_cohorts", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="cohorts",
+                        to="courseware.course",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['course', '-is_default', 'name'],
+                "ordering": ["course", "-is_default", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Enrollment',
+            name="Enrollment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('completed', 'Completed'), ('dropped', 'Dropped')], default='active', max_length=16)),
-                ('source', models.CharField(choices=[('self', 'Self-enrolled'), ('admin', 'Admin'), ('csv', 'CSV upload'), ('api', 'API'), ('lti', 'LTI launch')], default='self', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='enrollments', to='courseware.cohort')),
-                ('course', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to='courseware.course')),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrollments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("completed", "Completed"),
+                            ("dropped", "Dropped"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("self", "Self-enrolled"),
+                            ("admin", "Admin"),
+                            ("csv", "CSV upload"),
+                            ("api", "API"),
+                            ("lti", "LTI launch"),
+                        ],
+                        default="self",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="enrollments",
+                        to="courseware.cohort",
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to="courseware.course",
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', 'pk'],
+                "ordering": ["-created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Lesson',
+            name="Lesson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=80)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('is_preview', models.BooleanField(default=False, help_text='Open to visitors who have not enrolled, such as the introduction.')),
-                ('body_source', models.TextField(help_text='The lesson text from the course document, in Markdown.', verbose_name='body (Markdown)')),
-                ('body_html', models.TextField(default='', editable=False)),
-                ('search_text', models.TextField(default='', editable=False)),
-                ('word_count', models.PositiveIntegerField(default=0, editable=False)),
-                ('objectives', models.TextField(blank=True, help_text='Editorial: one objective per line.', verbose_name='learning objectives')),
-                ('key_terms', models.TextField(blank=True, help_text='Editorial: one term per line.')),
-                ('reading_minutes', models.PositiveIntegerField(default=1, editable=False, help_text='Editorial: estimated from the word count.')),
-                ('is_archived', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lessons', to='courseware.course')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=80)),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "is_preview",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Open to visitors who have not enrolled, such as the introduction.",
+                    ),
+                ),
+                (
+                    "body_source",
+                    models.TextField(
+                        help_text="The lesson text from the course document, in Markdown.",
+                        verbose_name="body (Markdown)",
+                    ),
+                ),
+                ("body_html", models.TextField(default="", editable=False)),
+                ("search_text", models.TextField(default="", editable=False)),
+                ("word_count", models.PositiveIntegerField(default=0, editable=False)),
+                (
+                    "objectives",
+                    models.TextField(
+                        blank=True,
+                        help_text="Editorial: one objective per line.",
+                        verbose_name="learning objectives",
+                    ),
+                ),
+                (
+                    "key_terms",
+                    models.TextField(blank=True, help_text="Editorial: one term per line."),
+                ),
+                (
+                    "reading_minutes",
+                    models.PositiveIntegerField(
+                        default=1,
+                        editable=False,
+                        help_text="Editorial: estimated from the word count.",
+                    ),
+                ),
+                ("is_archived", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lessons",
+                        to="courseware.course",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['module__position', 'position', 'pk'],
+                "ordering": ["module__position", "position", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='LessonProgress',
+            name="LessonProgress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField()),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True, db_index=True)),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lesson_progress', to=settings.AUTH_USER_MODEL)),
-                ('lesson', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='courseware.lesson')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True, db_index=True)),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lesson_progress",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lesson",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to="courseware.lesson",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'lesson progress',
+                "verbose_name_plural": "lesson progress",
             },
         ),
         migrations.CreateModel(
-            name='Module',
+            name="Module",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=80)),
-                ('summary', models.TextField(blank=True)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('is_archived', models.BooleanField(default=False)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='modules', to='courseware.course')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=80)),
+                ("summary", models.TextField(blank=True)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("is_archived", models.BooleanField(default=False)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="modules",
+                        to="courseware.course",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['course', 'position', 'pk'],
+                "ordering": ["course", "position", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='lesson',
-            name='module',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lessons', to='courseware.module'),
+            model_name="lesson",
+            name="module",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="lessons",
+                to="courseware.module",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cohort',
-            constraint=models.UniqueConstraint(fields=('course', 'slug'), name='cohort_slug_unique_in_course'),
+            model_name="cohort",
+            constraint=models.UniqueConstraint(
+                fields=("course", "slug"), name="cohort_slug_unique_in_course"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='cohort',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('course',), name='one_default_cohort_per_course'),
+            model_name="cohort",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)),
+                fields=("course",),
+                name="one_default_cohort_per_course",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enrollment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'dropped'), _negated=True), fields=('learner', 'course'), name='one_current_enrollment_per_course'),
+            model_name="enrollment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "dropped"), _negated=True),
+                fields=("learner", "course"),
+                name="one_current_enrollment_per_course",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lessonprogress',
-            constraint=models.UniqueConstraint(fields=('learner', 'lesson'), name='one_progress_per_learner_and_lesson'),
+            model_name="lessonprogress",
+            constraint=models.UniqueConstraint(
+                fields=("learner", "lesson"), name="one_progress_per_learner_and_lesson"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='module',
-            constraint=models.UniqueConstraint(fields=('course', 'slug'), name='module_slug_unique_in_course'),
+            model_name="module",
+            constraint=models.UniqueConstraint(
+                fields=("course", "slug"), name="module_slug_unique_in_course"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lesson',
-            constraint=models.UniqueConstraint(fields=('course', 'slug'), name='lesson_slug_unique_in_course'),
+            model_name="lesson",
+            constraint=models.UniqueConstraint(
+                fields=("course", "slug"), name="lesson_slug_unique_in_course"
+            ),
         ),
     ]

@@ -13,7 +13,11 @@ def test_email_is_unique_whatever_its_case(db):
 
 
 def test_roles_exist_with_instructor_admin_permissions(db):
-    assert set(Group.objects.values_list("name", flat=True)) >= {roles.LEARNERS, roles.INSTRUCTORS, roles.STAFF}
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        roles.LEARNERS,
+        roles.INSTRUCTORS,
+        roles.STAFF,
+    }
     instructors = Group.objects.get(name=roles.INSTRUCTORS)
     codenames = set(instructors.permissions.values_list("codename", flat=True))
     assert {"view_cohort", "change_enrollment", "view_lesson"} <= codenames

@@ -108,9 +108,9 @@ def test_list_items_render_as_html_lists(course):
 
 
 def test_only_the_introduction_is_a_free_preview(course):
-    assert list(Lesson.objects.filter(course=course, is_preview=True).values_list("title", flat=True)) == [
-        "Introduction"
-    ]
+    assert list(
+        Lesson.objects.filter(course=course, is_preview=True).values_list("title", flat=True)
+    ) == ["Introduction"]
 
 
 def test_editorial_extras_come_from_the_outline_not_the_body(course):
@@ -149,7 +149,9 @@ def test_a_section_dropped_from_the_document_is_archived_with_its_progress(cours
     text = documents.read_file(DOCUMENT)
     start = text.index("Geopolitical Tensions\n")
     end = text.index("Future of Military Diplomacy and Soft Power\n")
-    report = import_course(document=documents.parse_document(text[:start] + text[end:]), title=course.title)
+    report = import_course(
+        document=documents.parse_document(text[:start] + text[end:]), title=course.title
+    )
     assert report.archived >= 1
     lesson.refresh_from_db()
     assert lesson.is_archived
@@ -166,9 +168,15 @@ def test_markdown_headings_become_modules_and_lessons(db):
         "## Hard power\n\nHard power coerces. <script>alert(1)</script>\n\n"
         "# Practice\n\n- exercises\n- exchanges\n"
     )
-    report = import_course(document=documents.parse_document(text, markdown=True), title="MD course")
+    report = import_course(
+        document=documents.parse_document(text, markdown=True), title="MD course"
+    )
     course = report.course
-    assert [m.title for m in course.modules.order_by("position")] == ["Introduction", "Basics", "Practice"]
+    assert [m.title for m in course.modules.order_by("position")] == [
+        "Introduction",
+        "Basics",
+        "Practice",
+    ]
     titles = list(Lesson.objects.filter(course=course).in_order().values_list("title", flat=True))
     assert titles == ["Introduction", "Basics", "Hard power", "Practice"]
     hard = Lesson.objects.get(course=course, slug="hard-power")
@@ -183,7 +191,11 @@ def test_markdown_is_detected_by_extension_and_content():
 
 
 def test_plain_text_punctuation_is_kept_literally(db):
-    text = "Intro with *stars* and _underscores_ and <b>tags</b>.\nA Heading\n1. Not a list, but text.\n"
+    text = (
+        "Intro with *stars* and _underscores_ and <b>tags</b>.\n"
+        "A Heading\n"
+        "1. Not a list, but text.\n"
+    )
     course = import_course(document=documents.parse_document(text), title="Literal").course
     intro = Lesson.objects.get(course=course, slug="introduction")
     assert html_to_text(intro.body_html) == "Intro with *stars* and _underscores_ and <b>tags</b>."
@@ -241,14 +253,18 @@ def test_an_outline_leaving_out_a_section_is_refused(db, tmp_path):
         ),
         encoding="utf-8",
     )
-    with pytest.raises(CommandError, match="leaves out sections of the document: 'Geopolitical Tensions'"):
+    with pytest.raises(
+        CommandError, match="leaves out sections of the document: 'Geopolitical Tensions'"
+    ):
         call_command("import_course", str(DOCUMENT), "--outline", str(outline))
     assert not Course.objects.exists()
 
 
 def test_a_failure_midway_rolls_back_every_lesson(course, monkeypatch):
     before = _snapshot()
-    edited = documents.read_file(DOCUMENT).replace("Soft power, a term coined", "Soft power, a phrase coined")
+    edited = documents.read_file(DOCUMENT).replace(
+        "Soft power, a term coined", "Soft power, a phrase coined"
+    )
     original_save = Lesson.save
 
     def failing_save(self, *args, **kwargs):

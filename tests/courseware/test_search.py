@@ -21,7 +21,9 @@ def test_search_ranks_a_lesson_titled_with_the_words_first(course):
 
 def test_search_ignores_archived_lessons(course):
     Lesson.objects.filter(course=course, slug="geopolitical-tensions").update(is_archived=True)
-    slugs = {hit.lesson.slug for hit in search_lessons(course=course, query="geopolitical tensions")}
+    slugs = {
+        hit.lesson.slug for hit in search_lessons(course=course, query="geopolitical tensions")
+    }
     assert "geopolitical-tensions" not in slugs
 
 

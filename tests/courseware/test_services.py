@@ -26,7 +26,9 @@ def test_enrolling_twice_returns_the_same_enrollment(course, learner):
 
 
 def test_self_enrollment_is_refused_in_a_cohort_closed_to_it(course, learner):
-    cohort = CohortFactory(course=course, is_default=False, join_policy=Cohort.JoinPolicy.INSTRUCTORS)
+    cohort = CohortFactory(
+        course=course, is_default=False, join_policy=Cohort.JoinPolicy.INSTRUCTORS
+    )
     with pytest.raises(PermissionDenied):
         enroll_learner(learner=learner, course=course, cohort=cohort)
     assert not Enrollment.objects.exists()
@@ -60,7 +62,10 @@ def test_visiting_twice_records_one_start(enrolled_learner, course):
 def test_completing_every_lesson_completes_the_enrollment(enrolled_learner, course):
     enrollment = Enrollment.objects.get(learner=enrolled_learner)
     lessons = list(Lesson.objects.current().filter(course=course).in_order())
-    results = [complete_lesson(learner=enrolled_learner, lesson=lesson, enrollment=enrollment) for lesson in lessons]
+    results = [
+        complete_lesson(learner=enrolled_learner, lesson=lesson, enrollment=enrollment)
+        for lesson in lessons
+    ]
     assert results == [False] * 16 + [True]
     enrollment = Enrollment.objects.with_progress().get(pk=enrollment.pk)
     assert enrollment.status == Enrollment.Status.COMPLETED
@@ -110,7 +115,12 @@ def test_concurrent_completions_of_one_lesson_leave_one_row_and_no_error(course)
     for thread in threads:
         thread.join()
     assert errors == []
-    assert LessonProgress.objects.filter(learner=learner, lesson=lesson, completed_at__isnull=False).count() == 1
+    assert (
+        LessonProgress.objects.filter(
+            learner=learner, lesson=lesson, completed_at__isnull=False
+        ).count()
+        == 1
+    )
 
 
 @pytest.mark.postgres

@@ -13,8 +13,6 @@ from courseware.models import Enrollment, Lesson, LessonProgress
 
 from ..factories import UserFactory
 
-pytestmark = pytest.mark.filterwarnings("ignore:No directory at:UserWarning")
-
 LESSON_COUNT = 17
 INTRODUCTION = "introduction"
 # Lesson 2, the last lesson of the first module: the one after it opens the second module.
@@ -25,15 +23,6 @@ SOFT_POWER_ROLE = "the-role-of-soft-power-in-diplomacy"
 # cache. Raise them only with a reason: every query here runs on every page view.
 LESSON_PAGE_QUERY_BUDGET = 6
 OUTLINE_PAGE_QUERY_BUDGET = 5
-
-
-@pytest.fixture(autouse=True)
-def _unhashed_static_files(settings):
-    """bin/test runs the production settings without collectstatic, so there is no manifest."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
 
 
 def lessons_in_order(course):
@@ -88,6 +77,15 @@ def test_catalog_lists_the_course(client, course):
     assertContains(response, f'<a href="{course_url(course)}">{course.title}</a>', html=True)
 
 
+def test_catalog_offers_an_enrolled_learner_to_continue(client, enrolled_learner, course):
+    client.force_login(enrolled_learner)
+
+    response = client.get(reverse("courseware:catalog"))
+
+    assertContains(response, "Continue <span")
+    assertNotContains(response, "View the course")
+
+
 def test_anonymous_visitor_is_invited_to_sign_in_on_the_outline(client, course):
     response = client.get(course_url(course))
 
@@ -100,7 +98,8 @@ def test_outline_lists_every_lesson_in_order(client, course):
     response = client.get(course_url(course))
 
     content = response.content.decode()
-    positions = [content.index(lesson_url(course, lesson.slug)) for lesson in lessons_in_order(course)]
+    lessons = lessons_in_order(course)
+    positions = [content.index(lesson_url(course, lesson.slug)) for lesson in lessons]
     assert len(positions) == LESSON_COUNT
     assert positions == sorted(positions)
 
@@ -127,11 +126,14 @@ def test_enrolled_learner_sees_percent_complete_and_a_start_link(client, enrolle
     response = client.get(course_url(course))
 
     assertContains(response, f"0% complete</strong> · 0 of {LESSON_COUNT} lessons")
-    assertContains(response, f'<a class="button" href="{lesson_url(course, INTRODUCTION)}">Start the course</a>')
+    start = lesson_url(course, INTRODUCTION)
+    assertContains(response, f'<a class="button" href="{start}">Start the course</a>')
     assertNotContains(response, "Enroll in this course")
 
 
-def test_enrolled_learner_who_has_made_progress_sees_a_resume_link(client, enrolled_learner, course):
+def test_enrolled_learner_who_has_made_progress_sees_a_resume_link(
+    client, enrolled_learner, course
+):
     client.force_login(enrolled_learner)
     complete_first_lessons(client, course, 3)
     fourth = lessons_in_order(course)[3]
@@ -252,7 +254,9 @@ def test_enrolled_learner_reads_the_lesson_body(client, enrolled_learner, course
     assertContains(response, opening_words(lesson))
 
 
-def test_lesson_links_to_the_previous_and_next_lesson_in_outline_order(client, enrolled_learner, course):
+def test_lesson_links_to_the_previous_and_next_lesson_in_outline_order(
+    client, enrolled_learner, course
+):
     client.force_login(enrolled_learner)
 
     response = client.get(lesson_url(course, UNDERSTANDING))
@@ -261,7 +265,9 @@ def test_lesson_links_to_the_previous_and_next_lesson_in_outline_order(client, e
     assertContains(response, f'href="{lesson_url(course, SOFT_POWER_ROLE)}" rel="next"')
 
 
-def test_first_lesson_has_no_previous_link_and_last_has_no_next_link(client, enrolled_learner, course):
+def test_first_lesson_has_no_previous_link_and_last_has_no_next_link(
+    client, enrolled_learner, course
+):
     lessons = lessons_in_order(course)
     client.force_login(enrolled_learner)
 
@@ -284,7 +290,9 @@ def test_lesson_shows_its_reading_time(client, enrolled_learner, course):
     assertContains(response, "<span>2 min read</span>")
 
 
-def test_lesson_shows_the_editorial_study_guide_with_its_objectives(client, enrolled_learner, course):
+def test_lesson_shows_the_editorial_study_guide_with_its_objectives(
+    client, enrolled_learner, course
+):
     lesson = Lesson.objects.get(course=course, slug=UNDERSTANDING)
     assert lesson.objective_list
     client.force_login(enrolled_learner)
@@ -419,7 +427,9 @@ def test_completing_the_last_lesson_returns_to_the_course_with_congratulations(
     assertContains(response, f"100% complete</strong> · {LESSON_COUNT} of {LESSON_COUNT} lessons")
 
 
-def test_dashboard_shows_100_percent_after_completing_every_lesson(client, enrolled_learner, course):
+def test_dashboard_shows_100_percent_after_completing_every_lesson(
+    client, enrolled_learner, course
+):
     client.force_login(enrolled_learner)
     complete_first_lessons(client, course, LESSON_COUNT)
 
@@ -549,6 +559,15 @@ def test_empty_search_shows_no_results_list(client, course):
     assertNotContains(response, "No lesson matches")
 
 
+def test_search_of_only_spaces_shows_no_results_list(client, course):
+    """Spaces are no query: search_lessons() ignores them, so the page should too."""
+    response = client.get(search_url(course), {"q": "   "})
+
+    assert response.status_code == 200
+    assertNotContains(response, 'class="results"')
+    assertNotContains(response, "No lesson matches")
+
+
 # Query budgets
 
 
@@ -577,7 +596,9 @@ def learner_midway(client, enrolled_learner, course):
     return enrolled_learner
 
 
-def test_lesson_page_stays_within_its_query_budget(client, learner_midway, course, django_assert_max_num_queries):
+def test_lesson_page_stays_within_its_query_budget(
+    client, learner_midway, course, django_assert_max_num_queries
+):
     url = lesson_url(course, lessons_in_order(course)[3].slug)
 
     with django_assert_max_num_queries(LESSON_PAGE_QUERY_BUDGET):
@@ -586,14 +607,18 @@ def test_lesson_page_stays_within_its_query_budget(client, learner_midway, cours
     assert response.status_code == 200
 
 
-def test_outline_page_stays_within_its_query_budget(client, learner_midway, course, django_assert_max_num_queries):
+def test_outline_page_stays_within_its_query_budget(
+    client, learner_midway, course, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(OUTLINE_PAGE_QUERY_BUDGET):
         response = client.get(course_url(course))
 
     assert response.status_code == 200
 
 
-def test_lesson_page_queries_do_not_grow_with_other_learners_progress(client, learner_midway, course):
+def test_lesson_page_queries_do_not_grow_with_other_learners_progress(
+    client, learner_midway, course
+):
     url = lesson_url(course, lessons_in_order(course)[3].slug)
     before = count_queries(client, url)
 
@@ -603,7 +628,9 @@ def test_lesson_page_queries_do_not_grow_with_other_learners_progress(client, le
     assert count_queries(client, url) == before
 
 
-def test_outline_page_queries_do_not_grow_with_other_learners_progress(client, learner_midway, course):
+def test_outline_page_queries_do_not_grow_with_other_learners_progress(
+    client, learner_midway, course
+):
     url = course_url(course)
     before = count_queries(client, url)
 
@@ -617,7 +644,9 @@ def test_outline_page_queries_do_not_grow_with_other_learners_progress(client, l
 
 
 def test_unknown_course_is_not_found(client, course):
-    response = client.get(reverse("courseware:course-detail", kwargs={"course_slug": "no-such-course"}))
+    url = reverse("courseware:course-detail", kwargs={"course_slug": "no-such-course"})
+
+    response = client.get(url)
 
     assertContains(response, "Page not found", status_code=404)
 

@@ -9,7 +9,13 @@ from courseware.models import Course
 DEMO_ACCOUNTS = [
     # (label, email, password, name, role); README lists the same.
     ("learner", "learner@example.com", "learn-diplomacy-2026", "Dana Learner", roles.LEARNERS),
-    ("instructor", "instructor@example.com", "teach-diplomacy-2026", "Ian Instructor", roles.INSTRUCTORS),
+    (
+        "instructor",
+        "instructor@example.com",
+        "teach-diplomacy-2026",
+        "Ian Instructor",
+        roles.INSTRUCTORS,
+    ),
     ("admin", "admin@example.com", "run-diplomacy-2026", "Ada Admin", roles.STAFF),
 ]
 
