@@ -29,3 +29,10 @@ STAFF_PERMISSIONS = {
     + ["view_lessonprogress"],
     "accounts": ["add_user", "change_user", "view_user"],
 }
+
+
+def sees_every_cohort(user) -> bool:
+    """Return whether the user runs the whole course (superuser or Staff), not just own cohorts."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return user.is_superuser or user.groups.filter(name=STAFF).exists()

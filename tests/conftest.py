@@ -7,6 +7,7 @@ from django.db import connection
 from accounts import roles
 from accounts.services import ensure_user
 from courseware import documents
+from courseware.assessment_import import import_assignments, import_checks
 from courseware.importing import import_course
 
 from .factories import UserFactory
@@ -14,6 +15,8 @@ from .factories import UserFactory
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "military-diplomacy"
 DOCUMENT = FIXTURES / "document.txt"
 OUTLINE = FIXTURES / "outline.toml"
+CHECKS = FIXTURES / "checks.toml"
+ASSIGNMENTS = FIXTURES / "assignments.toml"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -40,11 +43,13 @@ def _fast_hashing_and_clean_cache(settings):
 
 @pytest.fixture
 def course(db):
-    """The real course, imported from the shipped document and outline."""
+    """The real course, imported from the shipped document, outline, checks and assignments."""
     report = import_course(
         document=documents.parse_document(documents.read_file(DOCUMENT)),
         outline=documents.parse_outline(documents.read_file(OUTLINE)),
     )
+    import_checks(course=report.course, text=documents.read_file(CHECKS))
+    import_assignments(course=report.course, text=documents.read_file(ASSIGNMENTS))
     return report.course
 
 

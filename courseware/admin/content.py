@@ -7,9 +7,9 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from . import documents
-from .importing import import_course
-from .models import Cohort, Course, Enrollment, Lesson, LessonProgress, Module
+from .. import documents
+from ..importing import import_course
+from ..models import Course, Lesson, Module
 
 
 def _bump_course_version(course_id):
@@ -139,31 +139,3 @@ class LessonAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         _bump_course_version(obj.course_id)
-
-
-@admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
-    list_display = ["name", "course", "join_policy", "starts_on", "ends_on", "is_default"]
-    list_filter = ["course", "join_policy"]
-    filter_horizontal = ["instructors"]
-    prepopulated_fields = {"slug": ["name"]}
-
-
-@admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
-    list_display = ["learner", "cohort", "status", "source", "created_at"]
-    list_filter = ["status", "source", "cohort"]
-    list_select_related = ["learner", "cohort__course"]
-    search_fields = ["learner__email", "learner__display_name"]
-    raw_id_fields = ["learner"]
-
-
-@admin.register(LessonProgress)
-class LessonProgressAdmin(admin.ModelAdmin):
-    list_display = ["learner", "lesson", "started_at", "completed_at"]
-    list_select_related = ["learner", "lesson"]
-    search_fields = ["learner__email"]
-    raw_id_fields = ["learner", "lesson"]
-
-    def has_add_permission(self, request):
-        return False

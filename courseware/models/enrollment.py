@@ -1,142 +1,24 @@
+import zoneinfo
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
-from . import rendering
+from accounts import roles
 
-
-class CourseQuerySet(models.QuerySet):
-    def published(self):
-        return self.filter(is_published=True)
+from .course import Course, Lesson
 
 
-class Course(models.Model):
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
-    summary = models.TextField(blank=True)
-    is_published = models.BooleanField(default=True)
-    # Bumped whenever content changes, so cached outlines and pages can key on it.
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = CourseQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["title"]
-
-    def __str__(self):
-        return self.title
-
-    def get_absolute_url(self):
-        return reverse("courseware:course-detail", kwargs={"course_slug": self.slug})
-
-
-class Module(models.Model):
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80)
-    summary = models.TextField(blank=True)
-    position = models.PositiveIntegerField(default=0)
-    # Archived rather than deleted when a re-import drops it, so nothing that points here breaks.
-    is_archived = models.BooleanField(default=False)
-
-    class Meta:
-        ordering = ["course", "position", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["course", "slug"], name="module_slug_unique_in_course")
-        ]
-
-    def __str__(self):
-        return self.title
-
-
-class LessonQuerySet(models.QuerySet):
-    def current(self):
-        """Lessons the course shows now: not archived by a later import."""
-        return self.filter(is_archived=False, module__is_archived=False)
-
-    def in_order(self):
-        return self.order_by("module__position", "position", "pk")
-
-
-class Lesson(models.Model):
-    """One lesson: a headed section of the course document, rendered once on save."""
-
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lessons")
-    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
-    title = models.CharField(max_length=200)
-    # Unique in the course (and so in its module): lesson URLs name only the course and lesson.
-    slug = models.SlugField(max_length=80)
-    position = models.PositiveIntegerField(default=0)
-    is_preview = models.BooleanField(
-        default=False, help_text="Open to visitors who have not enrolled, such as the introduction."
-    )
-    body_source = models.TextField(
-        "body (Markdown)", help_text="The lesson text from the course document, in Markdown."
-    )
-    body_html = models.TextField(editable=False, default="")
-    search_text = models.TextField(editable=False, default="")
-    word_count = models.PositiveIntegerField(editable=False, default=0)
-
-    # Editorial extras: written for the course, not part of the source document.
-    objectives = models.TextField(
-        "learning objectives", blank=True, help_text="Editorial: one objective per line."
-    )
-    key_terms = models.TextField(blank=True, help_text="Editorial: one term per line.")
-    reading_minutes = models.PositiveIntegerField(
-        editable=False, default=1, help_text="Editorial: estimated from the word count."
-    )
-
-    is_archived = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = LessonQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["module__position", "position", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["course", "slug"], name="lesson_slug_unique_in_course")
-        ]
-
-    def __str__(self):
-        return self.title
-
-    def get_absolute_url(self):
-        return reverse(
-            "courseware:lesson-detail",
-            kwargs={"course_slug": self.course.slug, "lesson_slug": self.slug},
-        )
-
-    def save(self, *args, **kwargs):
-        self.render()
-        if kwargs.get("update_fields") is not None and "body_source" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {
-                *kwargs["update_fields"],
-                "body_html",
-                "search_text",
-                "word_count",
-                "reading_minutes",
-            }
-        super().save(*args, **kwargs)
-
-    def render(self):
-        """Derive the stored HTML, search text and reading time from the Markdown source."""
-        self.body_html = rendering.render_markdown(self.body_source)
-        self.search_text = rendering.html_to_text(self.body_html)
-        self.word_count = len(self.search_text.split())
-        self.reading_minutes = rendering.reading_minutes(self.search_text)
-
-    @property
-    def objective_list(self):
-        return [line.strip() for line in self.objectives.splitlines() if line.strip()]
-
-    @property
-    def key_term_list(self):
-        return [line.strip() for line in self.key_terms.splitlines() if line.strip()]
+class CohortQuerySet(models.QuerySet):
+    def taught_by(self, user):
+        """Cohorts the user may run: all for course staff, else those they teach."""
+        if roles.sees_every_cohort(user):
+            return self.all()
+        if not (user.is_authenticated and user.is_staff):
+            return self.none()
+        return self.filter(instructors=user)
 
 
 class Cohort(models.Model):
@@ -169,6 +51,8 @@ class Cohort(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = CohortQuerySet.as_manager()
+
     class Meta:
         ordering = ["course", "-is_default", "name"]
         constraints = [
@@ -183,8 +67,15 @@ class Cohort(models.Model):
     def __str__(self):
         return f"{self.course} — {self.name}"
 
+    @property
+    def zoneinfo(self):
+        return zoneinfo.ZoneInfo(self.timezone)
+
 
 class EnrollmentQuerySet(models.QuerySet):
+    def taught_by(self, user):
+        return self.filter(cohort__in=Cohort.objects.taught_by(user))
+
     def current(self):
         """Enrollments that give access: active or completed, not dropped."""
         return self.exclude(status=Enrollment.Status.DROPPED)
@@ -259,6 +150,7 @@ class Enrollment(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     objects = EnrollmentQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "pk"]

@@ -1,0 +1,3 @@
+"""Admin for the course: content, cohorts and enrollments, grading."""
+
+from . import cohorts, content  # noqa: F401 - importing registers the ModelAdmins.

@@ -1,0 +1,84 @@
+"""Enrolling learners in cohorts, alone or in bulk, and moving or dropping them."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from django.utils.crypto import constant_time_compare
+
+from ..models import Cohort, Course, Enrollment
+
+
+@transaction.atomic
+def enroll_learner(
+    *,
+    learner,
+    course: Course,
+    cohort: Cohort | None = None,
+    source: str = Enrollment.Source.SELF,
+    join_code: str = "",
+) -> tuple[Enrollment, bool]:
+    """Enroll the learner in a cohort of the course, or return the current enrollment.
+
+    Idempotent: a second call, or a concurrent one, returns the enrollment the first made.
+    """
+    existing = Enrollment.objects.current().filter(learner=learner, course=course).first()
+    if existing:
+        return existing, False
+    if cohort is None:
+        cohort = course.cohorts.filter(is_default=True).first()
+        if cohort is None:
+            raise ValidationError("This course has no open cohort to join yet.")
+    if cohort.course_id != course.pk:
+        raise ValidationError("That cohort belongs to another course.")
+    if source == Enrollment.Source.SELF:
+        _check_self_enrollment(cohort, join_code)
+    if cohort.capacity is not None:
+        # Lock the cohort so two last-seat enrollments cannot both pass the check.
+        Cohort.objects.select_for_update().filter(pk=cohort.pk).first()
+        if cohort.enrollments.current().count() >= cohort.capacity:
+            raise ValidationError("This cohort is full.")
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(
+                learner=learner, cohort=cohort, course=course, source=source
+            )
+    except IntegrityError:
+        # A concurrent request enrolled the learner first: theirs is the enrollment.
+        return Enrollment.objects.current().get(learner=learner, course=course), False
+    return enrollment, True
+
+
+def _check_self_enrollment(cohort: Cohort, join_code: str) -> None:
+    if cohort.join_policy == Cohort.JoinPolicy.INSTRUCTORS:
+        raise PermissionDenied("Instructors enroll learners in this cohort.")
+    if cohort.join_policy == Cohort.JoinPolicy.CODE and not constant_time_compare(
+        join_code.strip().casefold(), cohort.join_code.strip().casefold()
+    ):
+        raise ValidationError({"join_code": "That join code is not right for this cohort."})
+
+
+@transaction.atomic
+def drop_enrollments(*, enrollments) -> int:
+    """Drop the enrollments; the learners' work and progress stay."""
+    count = 0
+    for enrollment in enrollments.select_for_update().exclude(status=Enrollment.Status.DROPPED):
+        enrollment.status = Enrollment.Status.DROPPED
+        enrollment.save(update_fields=["status", "updated_at"])
+        count += 1
+    return count
+
+
+@transaction.atomic
+def move_enrollments(*, enrollments, cohort: Cohort) -> int:
+    """Move current enrollments to another cohort of the same course."""
+    moving = list(enrollments.select_for_update().current().exclude(cohort=cohort))
+    if any(enrollment.course_id != cohort.course_id for enrollment in moving):
+        raise ValidationError("Learners can only move between cohorts of the same course.")
+    if cohort.capacity is not None:
+        Cohort.objects.select_for_update().filter(pk=cohort.pk).first()
+        if cohort.enrollments.current().count() + len(moving) > cohort.capacity:
+            raise ValidationError(f"{cohort.name} has room for {cohort.capacity} learners.")
+    for enrollment in moving:
+        enrollment.cohort = cohort
+        enrollment.save(update_fields=["cohort", "course", "updated_at"])
+    return len(moving)
