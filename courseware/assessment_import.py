@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.text import slugify
 
 from .documents import DocumentError
@@ -97,6 +98,7 @@ def import_checks(
                 for n, (choice_text, correct) in enumerate(choices, start=1)
             )
         report.lessons_with_new_questions += 1
+    _bump_version_if_changed(course, report)
     return report
 
 
@@ -192,7 +194,15 @@ def import_assignments(
             report.assignments_unchanged += 1
     for cohort in course.cohorts.all():
         schedule_cohort(cohort=cohort)
+    _bump_version_if_changed(course, report)
     return report
+
+
+def _bump_version_if_changed(course: Course, report: AssessmentReport) -> None:
+    # Cached lesson material keys on the course version.
+    if report.changed:
+        Course.objects.filter(pk=course.pk).update(version=F("version") + 1)
+        course.refresh_from_db(fields=["version"])
 
 
 def _decimal(value, where) -> Decimal:

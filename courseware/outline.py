@@ -86,3 +86,24 @@ def _build_outline(course: Course) -> CourseOutline:
             )
         )
     return CourseOutline(modules=list(modules.values()))
+
+
+@dataclass
+class LessonMaterial:
+    """A lesson's knowledge-check questions (with choices) and the case studies that use it."""
+
+    questions: list
+    assignments: list
+
+
+def get_lesson_material(course: Course, lesson: Lesson) -> LessonMaterial:
+    """Return the lesson's questions and case studies, cached per course version."""
+    key = f"courseware:lesson-material:{course.pk}:{course.version}:{lesson.pk}"
+    material = cache.get(key)
+    if material is None:
+        material = LessonMaterial(
+            questions=list(lesson.questions.prefetch_related("choices")),
+            assignments=list(lesson.assignments.published().only("slug", "title")),
+        )
+        cache.set(key, material, timeout=None)
+    return material

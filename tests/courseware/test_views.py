@@ -21,8 +21,10 @@ SOFT_POWER_ROLE = "the-role-of-soft-power-in-diplomacy"
 
 # Measured on SQLite and PostgreSQL with the course, an enrolled learner and a warm outline
 # cache. Raise them only with a reason: every query here runs on every page view.
-LESSON_PAGE_QUERY_BUDGET = 6
-OUTLINE_PAGE_QUERY_BUDGET = 5
+# Lesson: session, user, course, lesson, enrollment, progress, knowledge-check summary.
+# Outline: session, user, course, enrollment, progress, case studies.
+LESSON_PAGE_QUERY_BUDGET = 7
+OUTLINE_PAGE_QUERY_BUDGET = 6
 
 
 def lessons_in_order(course):

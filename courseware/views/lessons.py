@@ -2,14 +2,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView, TemplateView
 
-from . import search, services
-from .access import course_access
-from .models import Course, Enrollment, Lesson, LessonProgress
-from .outline import get_outline
+from .. import search, services
+from ..access import course_access
+from ..forms import KnowledgeCheckForm
+from ..models import CheckAttempt, Course, Enrollment, Lesson, LessonProgress
+from ..outline import get_lesson_material, get_outline
 
 
 class CatalogView(ListView):
@@ -78,7 +80,11 @@ def _course_context(request, course):
 
 def course_detail(request, course_slug):
     course = get_object_or_404(Course.objects.published(), slug=course_slug)
-    return render(request, "courseware/course_detail.html", _course_context(request, course))
+    context = _course_context(request, course)
+    context["assignments"] = course.assignments.published().only(
+        "course_id", "slug", "title", "points_possible"
+    )
+    return render(request, "courseware/course_detail.html", context)
 
 
 @login_required
@@ -100,6 +106,11 @@ def lesson_detail(request, course_slug, lesson_slug):
     lesson = get_object_or_404(
         Lesson.objects.current().select_related("module"), course=course, slug=lesson_slug
     )
+    return render_lesson(request, course, lesson)
+
+
+def render_lesson(request, course, lesson, *, check_form=None, status=200):
+    """Render a lesson page, or the invitation to enroll when the visitor may not read it."""
     context = _course_context(request, course)
     access = context["access"]
     if not access.can_open(lesson):
@@ -109,13 +120,49 @@ def lesson_detail(request, course_slug, lesson_slug):
     if access.is_enrolled and lesson.pk not in context["progress"]:
         services.record_lesson_visit(learner=request.user, lesson=lesson)
     previous_lesson, next_lesson = context["outline"].neighbours(lesson.pk)
+    material = get_lesson_material(course, lesson)
     context.update(
         lesson=lesson,
         previous_lesson=previous_lesson,
         next_lesson=next_lesson,
         is_completed=lesson.pk in context["completed_ids"],
+        related_assignments=material.assignments,
+        **_check_context(request, lesson, access, check_form, material.questions),
     )
-    return render(request, "courseware/lesson_detail.html", context)
+    return render(request, "courseware/lesson_detail.html", context, status=status)
+
+
+def _check_context(request, lesson, access, form, questions):
+    """Return the lesson's knowledge check: the form, and the results of the attempt asked for."""
+    if not questions:
+        return {}
+    attempt, summary = None, None
+    if access.is_enrolled:
+        attempts = CheckAttempt.objects.filter(learner=request.user, lesson=lesson)
+        attempt_id = request.GET.get("attempt", "")
+        if attempt_id.isdigit() and form is None:
+            attempt = attempts.filter(pk=attempt_id).first()
+        summary = attempts.aggregate(best=Max("percent"), count=Count("pk"))
+    return {
+        "questions": questions,
+        "check_form": form or KnowledgeCheckForm(questions=questions),
+        "check_attempt": attempt,
+        "check_results": _check_results(questions, attempt) if attempt else None,
+        "check_summary": summary,
+    }
+
+
+def _check_results(questions, attempt):
+    results = []
+    for number, question in enumerate(questions, start=1):
+        chosen = set(attempt.answers.get(str(question.pk), []))
+        choices = [
+            {"text": choice.text, "chosen": choice.pk in chosen, "correct": choice.is_correct}
+            for choice in question.choices.all()
+        ]
+        right = all(choice["chosen"] == choice["correct"] for choice in choices)
+        results.append({"number": number, "question": question, "choices": choices, "right": right})
+    return results
 
 
 @login_required

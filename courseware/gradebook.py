@@ -1,0 +1,269 @@
+"""The per-cohort gradebook: each learner's assignment marks, knowledge checks and total.
+
+Every function reads a fixed number of queries per chunk of learners, so the cost of a
+page or an export grows with the data read, never with one query per learner.
+"""
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import islice
+
+from django.db.models import Count, Q
+
+from . import grading
+from .models import Assignment, CheckAttempt, Cohort, Enrollment, Lesson, Submission
+
+CHUNK_SIZE = 500
+TENTH = Decimal("0.1")
+# Ten bins of ten points; the last also holds 100.
+HISTOGRAM_BINS = [(low, low + 10) for low in range(0, 100, 10)]
+
+
+def _percent(part, whole) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(100) * Decimal(part) / Decimal(whole)).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One learner's mark on one assignment: the grade of their latest graded attempt."""
+
+    score: Decimal | None = None
+    points_possible: Decimal | None = None
+    is_released: bool = False
+    # A handed-in attempt still waits for a grade (it may be newer than the graded one).
+    is_awaiting: bool = False
+
+    @property
+    def is_graded(self) -> bool:
+        return self.score is not None
+
+    @property
+    def percent(self) -> Decimal | None:
+        return _percent(self.score, self.points_possible) if self.is_graded else None
+
+
+EMPTY = Cell()
+
+
+@dataclass(frozen=True)
+class Row:
+    learner: object
+    cells: list[Cell]
+    assignments_percent: Decimal | None
+    checks_percent: Decimal | None
+    total: Decimal | None
+    letter: str
+
+    @property
+    def unreleased(self) -> int:
+        return sum(1 for cell in self.cells if cell.is_graded and not cell.is_released)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+    percent: int  # of the largest bar (histograms) or of the cohort (completion)
+
+
+@dataclass(frozen=True)
+class Gradebook:
+    cohort: Cohort
+    assignments: list[Assignment]
+    check_lesson_ids: list[int]
+
+    @classmethod
+    def for_cohort(cls, cohort: Cohort) -> "Gradebook":
+        """Return the gradebook's columns for the cohort, in two queries."""
+        assignments = list(Assignment.objects.published().filter(course=cohort.course_id))
+        check_lessons = (
+            Lesson.objects.current()
+            .filter(course=cohort.course_id, questions__isnull=False)
+            .distinct()
+            .values_list("pk", flat=True)
+        )
+        return cls(cohort=cohort, assignments=assignments, check_lesson_ids=list(check_lessons))
+
+    @property
+    def course(self):
+        return self.cohort.course
+
+    def enrollments(self):
+        return (
+            Enrollment.objects.current()
+            .filter(cohort=self.cohort)
+            .select_related("learner")
+            .order_by("learner__display_name", "learner__email", "pk")
+        )
+
+    def rows(self, *, chunk_size: int = CHUNK_SIZE) -> Iterator[Row]:
+        """Yield a row per current learner, reading marks a chunk of learners at a time."""
+        enrollments = self.enrollments().iterator(chunk_size=chunk_size)
+        while chunk := list(islice(enrollments, chunk_size)):
+            yield from self._rows([enrollment.learner for enrollment in chunk])
+
+    def _rows(self, learners) -> Iterator[Row]:
+        learner_ids = [learner.pk for learner in learners]
+        marks = self._marks(learner_ids)
+        best = (
+            CheckAttempt.objects.filter(learner__in=learner_ids, lesson__in=self.check_lesson_ids)
+            .best_percent_by_lesson()
+            if self.check_lesson_ids
+            else {}
+        )
+        for learner in learners:
+            cells = [marks.get((learner.pk, assignment.pk), EMPTY) for assignment in self.assignments]
+            graded = [cell for cell in cells if cell.is_graded]
+            assignments_percent = _percent(
+                sum(cell.score for cell in graded), sum(cell.points_possible for cell in graded)
+            )
+            # Unattempted checks count as 0: the category measures the whole course.
+            checks_percent = _percent(
+                sum(best.get((learner.pk, lesson_id), 0) for lesson_id in self.check_lesson_ids),
+                100 * len(self.check_lesson_ids),
+            )
+            total = grading.weighted_total(
+                assignments_percent=assignments_percent,
+                checks_percent=checks_percent,
+                assignments_weight=self.course.assignments_weight,
+                checks_weight=self.course.checks_weight,
+            )
+            yield Row(
+                learner=learner,
+                cells=cells,
+                assignments_percent=assignments_percent,
+                checks_percent=checks_percent,
+                total=total,
+                letter=self.course.letter_for(total) if total is not None else "",
+            )
+
+    def _marks(self, learner_ids) -> dict[tuple[int, int], Cell]:
+        """Return {(learner id, assignment id): cell} for these learners, in one query."""
+        handed_in = (
+            Submission.objects.handed_in()
+            .filter(learner__in=learner_ids, assignment__in=[a.pk for a in self.assignments])
+            .order_by("attempt", "pk")
+            .values(
+                "learner_id",
+                "assignment_id",
+                "grade__score",
+                "grade__points_possible",
+                "grade__released_at",
+            )
+        )
+        marks: dict[tuple[int, int], Cell] = {}
+        for row in handed_in:
+            key = (row["learner_id"], row["assignment_id"])
+            before = marks.get(key, EMPTY)
+            if row["grade__score"] is None:
+                marks[key] = Cell(
+                    score=before.score,
+                    points_possible=before.points_possible,
+                    is_released=before.is_released,
+                    is_awaiting=True,
+                )
+            else:
+                # Attempts come in order, so a later graded attempt replaces an earlier one.
+                marks[key] = Cell(
+                    score=row["grade__score"],
+                    points_possible=row["grade__points_possible"],
+                    is_released=row["grade__released_at"] is not None,
+                    is_awaiting=before.is_awaiting,
+                )
+        return marks
+
+    def histograms(self, rows: list[Row]) -> list[tuple[Assignment, list[Bar]]]:
+        """Return, per assignment, how many learners' marks fall in each ten-point bin."""
+        charts = []
+        for index, assignment in enumerate(self.assignments):
+            counts = [0] * len(HISTOGRAM_BINS)
+            for row in rows:
+                percent = row.cells[index].percent
+                if percent is not None:
+                    counts[min(int(percent // 10), len(HISTOGRAM_BINS) - 1)] += 1
+            tallest = max(counts) or 1
+            charts.append(
+                (
+                    assignment,
+                    [
+                        Bar(
+                            label=f"{low}–{high if high < 100 else 100}",
+                            count=count,
+                            percent=round(100 * count / tallest),
+                        )
+                        for (low, high), count in zip(HISTOGRAM_BINS, counts, strict=True)
+                    ],
+                )
+            )
+        return charts
+
+    def lesson_completion(self) -> list[Bar]:
+        """Return, per current lesson, the share of the cohort's learners who completed it."""
+        learners = Enrollment.objects.current().filter(cohort=self.cohort).values("learner_id")
+        learner_count = Enrollment.objects.current().filter(cohort=self.cohort).count()
+        lessons = (
+            Lesson.objects.current()
+            .filter(course=self.cohort.course_id)
+            .in_order()
+            .annotate(
+                completed=Count(
+                    "progress",
+                    filter=Q(
+                        progress__completed_at__isnull=False, progress__learner__in=learners
+                    ),
+                )
+            )
+        )
+        return [
+            Bar(
+                label=lesson.title,
+                count=lesson.completed,
+                percent=round(100 * lesson.completed / learner_count) if learner_count else 0,
+            )
+            for lesson in lessons
+        ]
+
+
+class _Echo:
+    """A file-like object whose write() returns the line, for csv.writer in a generator."""
+
+    def write(self, value):
+        return value
+
+
+def _spreadsheet_safe(text: str) -> str:
+    # A learner-chosen name starting with = or + would run as a formula in a spreadsheet.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _number(value) -> str:
+    return "" if value is None else str(value)
+
+
+def csv_lines(book: Gradebook) -> Iterator[str]:
+    """Yield the gradebook as CSV lines, a header first, reading learners in chunks."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(
+        ["Email", "Name"]
+        + [f"{assignment.title} (%)" for assignment in book.assignments]
+        + ["Assignments (%)", "Knowledge checks (%)", "Total (%)", "Letter", "Unreleased grades"]
+    )
+    for row in book.rows():
+        yield writer.writerow(
+            [
+                _spreadsheet_safe(row.learner.email),
+                _spreadsheet_safe(row.learner.display_name),
+            ]
+            + [_number(cell.percent) for cell in row.cells]
+            + [
+                _number(row.assignments_percent),
+                _number(row.checks_percent),
+                _number(row.total),
+                row.letter,
+                row.unreleased,
+            ]
+        )
