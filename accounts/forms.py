@@ -1,3 +1,5 @@
+import zoneinfo
+
 from django import forms
 from django.contrib.auth.forms import BaseUserCreationForm
 
@@ -18,3 +20,20 @@ class SignUpForm(BaseUserCreationForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("An account with this email address already exists.")
         return email
+
+
+def timezone_choices():
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class ProfileForm(forms.ModelForm):
+    """A person's name as shown to instructors, and the time zone for due dates."""
+
+    timezone = forms.ChoiceField(
+        choices=timezone_choices, help_text="Due dates and times are shown in this time zone."
+    )
+
+    class Meta:
+        model = User
+        fields = ["display_name", "timezone"]
+        labels = {"display_name": "Your name"}

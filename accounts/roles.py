@@ -16,6 +16,22 @@ INSTRUCTOR_PERMISSIONS = {
         "add_enrollment",
         "change_enrollment",
         "view_lessonprogress",
+        # Grading: change a submission's grade and dates; read the assessment content.
+        "view_submission",
+        "change_submission",
+        "view_grade",
+        "change_grade",
+        "view_historicalgrade",
+        "view_assignmentschedule",
+        "change_assignmentschedule",
+        "view_extension",
+        "change_extension",
+        "view_assignment",
+        "view_rubriccriterion",
+        "view_rubriclevel",
+        "view_checkattempt",
+        "view_question",
+        "view_choice",
     ],
 }
 

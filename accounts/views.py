@@ -1,9 +1,11 @@
 from django.contrib.auth import login
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.messages.views import SuccessMessageMixin
 from django.urls import reverse_lazy
-from django.views.generic import FormView
+from django.views.generic import FormView, UpdateView
 
 from . import services
-from .forms import SignUpForm
+from .forms import ProfileForm, SignUpForm
 
 
 class SignUpView(FormView):
@@ -19,3 +21,13 @@ class SignUpView(FormView):
         )
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         return super().form_valid(form)
+
+
+class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
+    template_name = "accounts/profile.html"
+    form_class = ProfileForm
+    success_url = reverse_lazy("profile")
+    success_message = "Your profile is saved."
+
+    def get_object(self, queryset=None):
+        return self.request.user

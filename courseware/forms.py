@@ -17,7 +17,9 @@ class KnowledgeCheckForm(forms.Form):
                     choices=choices, coerce=int, widget=forms.CheckboxSelectMultiple
                 )
             else:
-                field = forms.TypedChoiceField(choices=choices, coerce=int, widget=forms.RadioSelect)
+                field = forms.TypedChoiceField(
+                    choices=choices, coerce=int, widget=forms.RadioSelect
+                )
             field.label = f"{number}. {question.prompt}"
             field.error_messages["required"] = "Choose an answer to this question."
             field.question = question

@@ -18,13 +18,18 @@ from .models import Assignment, CheckAttempt, Cohort, Enrollment, Lesson, Submis
 CHUNK_SIZE = 500
 TENTH = Decimal("0.1")
 # Ten bins of ten points; the last also holds 100.
-HISTOGRAM_BINS = [(low, low + 10) for low in range(0, 100, 10)]
+HISTOGRAM_BINS = [(low, low + 9 if low < 90 else 100) for low in range(0, 100, 10)]
 
 
 def _percent(part, whole) -> Decimal | None:
+    """Return part of whole in percent, unrounded, or None when there is no whole."""
     if not whole:
         return None
-    return (Decimal(100) * Decimal(part) / Decimal(whole)).quantize(TENTH, rounding=ROUND_HALF_UP)
+    return Decimal(100) * Decimal(part) / Decimal(whole)
+
+
+def _tenths(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class Cell:
 
     @property
     def percent(self) -> Decimal | None:
-        return _percent(self.score, self.points_possible) if self.is_graded else None
+        return _tenths(_percent(self.score, self.points_possible)) if self.is_graded else None
 
 
 EMPTY = Cell()
@@ -68,6 +73,19 @@ class Bar:
     label: str
     count: int
     percent: int  # of the largest bar (histograms) or of the cohort (completion)
+
+    @property
+    def rest(self) -> int:
+        """Return the empty part of a 100-unit bar, so SVG can draw it from the bottom."""
+        return 100 - self.percent
+
+
+@dataclass(frozen=True)
+class AssignmentSummary:
+    assignment: Assignment
+    bars: list[Bar]
+    graded: int
+    unreleased: int
 
 
 @dataclass(frozen=True)
@@ -110,13 +128,14 @@ class Gradebook:
         learner_ids = [learner.pk for learner in learners]
         marks = self._marks(learner_ids)
         best = (
-            CheckAttempt.objects.filter(learner__in=learner_ids, lesson__in=self.check_lesson_ids)
-            .best_percent_by_lesson()
+            CheckAttempt.objects.filter(
+                learner__in=learner_ids, lesson__in=self.check_lesson_ids
+            ).best_percent_by_lesson()
             if self.check_lesson_ids
             else {}
         )
         for learner in learners:
-            cells = [marks.get((learner.pk, assignment.pk), EMPTY) for assignment in self.assignments]
+            cells = [marks.get((learner.pk, a.pk), EMPTY) for a in self.assignments]
             graded = [cell for cell in cells if cell.is_graded]
             assignments_percent = _percent(
                 sum(cell.score for cell in graded), sum(cell.points_possible for cell in graded)
@@ -132,11 +151,12 @@ class Gradebook:
                 assignments_weight=self.course.assignments_weight,
                 checks_weight=self.course.checks_weight,
             )
+            # The total comes from the unrounded categories, as the learner's own page does.
             yield Row(
                 learner=learner,
                 cells=cells,
-                assignments_percent=assignments_percent,
-                checks_percent=checks_percent,
+                assignments_percent=_tenths(assignments_percent),
+                checks_percent=_tenths(checks_percent),
                 total=total,
                 letter=self.course.letter_for(total) if total is not None else "",
             )
@@ -176,30 +196,28 @@ class Gradebook:
                 )
         return marks
 
-    def histograms(self, rows: list[Row]) -> list[tuple[Assignment, list[Bar]]]:
-        """Return, per assignment, how many learners' marks fall in each ten-point bin."""
-        charts = []
+    def summaries(self, rows: list[Row]) -> list[AssignmentSummary]:
+        """Return, per assignment, a histogram of marks in ten-point bins and release counts."""
+        summaries = []
         for index, assignment in enumerate(self.assignments):
+            cells = [row.cells[index] for row in rows if row.cells[index].is_graded]
             counts = [0] * len(HISTOGRAM_BINS)
-            for row in rows:
-                percent = row.cells[index].percent
-                if percent is not None:
-                    counts[min(int(percent // 10), len(HISTOGRAM_BINS) - 1)] += 1
+            for cell in cells:
+                counts[min(int(cell.percent // 10), len(HISTOGRAM_BINS) - 1)] += 1
             tallest = max(counts) or 1
-            charts.append(
-                (
-                    assignment,
-                    [
-                        Bar(
-                            label=f"{low}–{high if high < 100 else 100}",
-                            count=count,
-                            percent=round(100 * count / tallest),
-                        )
-                        for (low, high), count in zip(HISTOGRAM_BINS, counts, strict=True)
-                    ],
+            bars = [
+                Bar(label=f"{low}–{high}", count=count, percent=round(100 * count / tallest))
+                for (low, high), count in zip(HISTOGRAM_BINS, counts, strict=True)
+            ]
+            summaries.append(
+                AssignmentSummary(
+                    assignment=assignment,
+                    bars=bars,
+                    graded=len(cells),
+                    unreleased=sum(1 for cell in cells if not cell.is_released),
                 )
             )
-        return charts
+        return summaries
 
     def lesson_completion(self) -> list[Bar]:
         """Return, per current lesson, the share of the cohort's learners who completed it."""
@@ -212,9 +230,7 @@ class Gradebook:
             .annotate(
                 completed=Count(
                     "progress",
-                    filter=Q(
-                        progress__completed_at__isnull=False, progress__learner__in=learners
-                    ),
+                    filter=Q(progress__completed_at__isnull=False, progress__learner__in=learners),
                 )
             )
         )

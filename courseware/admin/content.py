@@ -9,7 +9,16 @@ from django.utils.safestring import mark_safe
 
 from .. import documents
 from ..importing import import_course
-from ..models import Course, Lesson, Module
+from ..models import (
+    Assignment,
+    Choice,
+    Course,
+    Lesson,
+    Module,
+    Question,
+    RubricCriterion,
+    RubricLevel,
+)
 
 
 def _bump_course_version(course_id):
@@ -139,3 +148,72 @@ class LessonAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         _bump_course_version(obj.course_id)
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    fields = ["position", "text", "is_correct"]
+    extra = 0
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["prompt", "lesson", "kind", "position"]
+    list_filter = ["lesson__course", "kind"]
+    list_select_related = ["lesson"]
+    search_fields = ["prompt"]
+    inlines = [ChoiceInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        _bump_course_version(form.instance.lesson.course_id)
+
+
+class RubricCriterionInline(admin.StackedInline):
+    model = RubricCriterion
+    fields = ["position", "title", "description"]
+    extra = 0
+    show_change_link = True
+
+
+class RubricLevelInline(admin.TabularInline):
+    model = RubricLevel
+    fields = ["position", "title", "points", "description"]
+    extra = 0
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["title", "course", "points_possible", "max_attempts", "position"]
+    list_filter = ["course"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["lessons"]
+    inlines = [RubricCriterionInline]
+    fieldsets = [
+        (None, {"fields": ["course", "title", "slug", "position", "is_published", "lessons"]}),
+        ("Prompt", {"fields": ["prompt_source"]}),
+        (
+            "Grading policy",
+            {
+                "fields": [
+                    "points_possible",
+                    "max_attempts",
+                    "late_percent_per_day",
+                    "late_cap_percent",
+                    "hard_cutoff_days",
+                    "due_days_after_start",
+                ]
+            },
+        ),
+    ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        _bump_course_version(form.instance.course_id)
+
+
+@admin.register(RubricCriterion)
+class RubricCriterionAdmin(admin.ModelAdmin):
+    list_display = ["title", "assignment", "position"]
+    list_filter = ["assignment__course", "assignment"]
+    inlines = [RubricLevelInline]

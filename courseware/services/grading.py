@@ -92,7 +92,10 @@ def grade_submission(
         submission.status = Submission.Status.GRADED
         submission.save(update_fields=["status", "updated_at"])
     if newly_released:
-        transaction.on_commit(lambda: notifications.grades_released(grade_ids=[grade.pk]))
+        # robust: a mail server being down must not turn a saved grade into an error page.
+        transaction.on_commit(
+            lambda: notifications.grades_released(grade_ids=[grade.pk]), robust=True
+        )
     return grade
 
 
@@ -107,5 +110,7 @@ def release_grades(*, grades, released_by) -> int:
         grade.save(update_fields=["released_at", "updated_at"])
         released.append(grade.pk)
     if released:
-        transaction.on_commit(lambda: notifications.grades_released(grade_ids=released))
+        transaction.on_commit(
+            lambda: notifications.grades_released(grade_ids=released), robust=True
+        )
     return len(released)

@@ -4,6 +4,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -18,6 +19,8 @@ from ..models import Cohort, Enrollment
 
 MAX_ROWS = 20_000
 MAX_NAME_LENGTH = 150
+MAX_EMAIL_LENGTH = 254
+HEADERS = {"email", "e-mail", "email address"}
 
 
 @dataclass
@@ -37,6 +40,11 @@ class RosterError(ValueError):
     """The file as a whole cannot be read as a roster."""
 
 
+def _key(email: str) -> str:
+    # lower(), not casefold(): it must agree with SQL LOWER() on the stored addresses.
+    return email.lower()
+
+
 def read_roster(data: bytes) -> list[RosterRow]:
     """Parse a CSV of email and name; rows with problems are kept and marked invalid."""
     try:
@@ -50,35 +58,26 @@ def read_roster(data: bytes) -> list[RosterRow]:
     rows = []
     seen: dict[str, int] = {}
     reader = csv.reader(io.StringIO(text))
-    for line, fields in enumerate(reader, start=1):
+    ended_on, first = 0, True
+    while True:
+        # A quoted field may span lines: report the line the row starts on.
+        line = ended_on + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise RosterError(f"Line {line} cannot be read as CSV: {error}.") from None
+        ended_on = reader.line_num
         if not any(field.strip() for field in fields):
             continue
-        email = fields[0].strip() if fields else ""
+        email = fields[0].strip()
         name = fields[1].strip() if len(fields) > 1 else ""
-        if line == 1 and email.casefold() in {"email", "e-mail", "email address"}:
-            continue  # a header row
-        row = RosterRow(line=line, email=email, name=name)
-        if len(fields) > 2 and any(field.strip() for field in fields[2:]):
-            row.status, row.reason = "invalid", "Too many columns: expected email, name."
-        elif not email:
-            row.status, row.reason = "invalid", "The email address is missing."
-        elif len(name) > MAX_NAME_LENGTH:
-            row.status, row.reason = (
-                "invalid",
-                f"The name is longer than {MAX_NAME_LENGTH} characters.",
-            )
-        else:
-            try:
-                validate_email(email)
-            except ValidationError:
-                row.status, row.reason = "invalid", f"“{email}” is not a valid email address."
-            else:
-                key = email.casefold()
-                if key in seen:
-                    row.status, row.reason = "invalid", f"Same email as line {seen[key]}."
-                else:
-                    seen[key] = line
-        rows.append(row)
+        if first and email.casefold() in HEADERS:
+            first = False
+            continue  # A header row.
+        first = False
+        rows.append(_check_row(RosterRow(line=line, email=email, name=name), fields, seen))
         if len(rows) > MAX_ROWS:
             raise RosterError(f"The file has more than {MAX_ROWS:,} rows; split it.")
     if not rows:
@@ -86,14 +85,41 @@ def read_roster(data: bytes) -> list[RosterRow]:
     return rows
 
 
+def _check_row(row: RosterRow, fields: list[str], seen: dict[str, int]) -> RosterRow:
+    """Mark the row invalid, with the reason, if it cannot be enrolled."""
+    if len(fields) > 2 and any(field.strip() for field in fields[2:]):
+        row.status, row.reason = "invalid", "Too many columns: expected email, name."
+    elif not row.email:
+        row.status, row.reason = "invalid", "The email address is missing."
+    elif len(row.email) > MAX_EMAIL_LENGTH:
+        row.status, row.reason = (
+            "invalid",
+            f"The email address is longer than {MAX_EMAIL_LENGTH} characters.",
+        )
+    elif len(row.name) > MAX_NAME_LENGTH:
+        row.status, row.reason = "invalid", f"The name is longer than {MAX_NAME_LENGTH} characters."
+    else:
+        try:
+            validate_email(row.email)
+        except ValidationError:
+            row.status, row.reason = "invalid", f"“{row.email}” is not a valid email address."
+        else:
+            key = _key(row.email)
+            if key in seen:
+                row.status, row.reason = "invalid", f"Same email as line {seen[key]}."
+            else:
+                seen[key] = row.line
+    return row
+
+
 def check_roster(*, cohort: Cohort, rows: list[RosterRow]) -> list[RosterRow]:
     """Mark each valid row "new" or "already enrolled", without writing anything."""
-    emails = [row.email.casefold() for row in rows if row.is_valid]
+    emails = [_key(row.email) for row in rows if row.is_valid]
     enrolled = _current_enrollments_by_email(cohort, emails)
     for row in rows:
         if not row.is_valid:
             continue
-        existing = enrolled.get(row.email.casefold())
+        existing = enrolled.get(_key(row.email))
         if existing is None:
             row.status, row.reason = "new", ""
         elif existing.cohort_id == cohort.pk:
@@ -122,31 +148,40 @@ def enroll_roster(*, cohort: Cohort, rows: list[RosterRow], attempts: int = 3) -
 
 
 def _enroll_roster(cohort: Cohort, rows: list[RosterRow]) -> list[RosterRow]:
-    Cohort.objects.select_for_update().filter(pk=cohort.pk).first()
+    # Lock the cohort so concurrent rosters and last-seat enrollments count the same places.
+    locked = Cohort.objects.select_for_update().values_list("capacity", flat=True)
+    capacity = locked.get(pk=cohort.pk)
     check_roster(cohort=cohort, rows=rows)
     new_rows = [row for row in rows if row.status == "new"]
-    if cohort.capacity is not None:
+    if capacity is not None:
         taken = cohort.enrollments.current().count()
-        if taken + len(new_rows) > cohort.capacity:
+        if taken + len(new_rows) > capacity:
             raise ValidationError(
-                f"{cohort.name} has {cohort.capacity - taken} places left for {len(new_rows)} learners."
+                f"{cohort.name} has {max(capacity - taken, 0)} places left "
+                f"for {len(new_rows)} new learners."
             )
     users = _users_by_email([row.email for row in new_rows])
-    missing = [row for row in new_rows if row.email.casefold() not in users]
+    missing = [row for row in new_rows if _key(row.email) not in users]
     created_users = User.objects.bulk_create(
         [
-            User(email=User.objects.normalize_email(row.email), display_name=row.name, password="!")
+            User(
+                email=User.objects.normalize_email(row.email),
+                display_name=row.name,
+                password=make_password(None),
+            )
             for row in missing
         ]
     )
     if created_users:
         users = _users_by_email([row.email for row in new_rows])
-        learners = Group.objects.get_or_create(name=roles.LEARNERS)[0]
-        learners.user_set.add(*users.values())
+        # Only new accounts: an existing instructor enrolled as a learner keeps their role.
+        Group.objects.get_or_create(name=roles.LEARNERS)[0].user_set.add(
+            *(users[_key(row.email)] for row in missing)
+        )
     bulk_create_with_history(
         [
             Enrollment(
-                learner=users[row.email.casefold()],
+                learner=users[_key(row.email)],
                 cohort=cohort,
                 course_id=cohort.course_id,
                 source=Enrollment.Source.CSV,
@@ -168,11 +203,11 @@ def _chunks(items, size=1000):
 
 
 def _users_by_email(emails) -> dict[str, User]:
-    """Return {casefolded email: user} for the addresses, matched case-insensitively."""
+    """Return {lower-cased email: user} for the addresses, matched case-insensitively."""
     users = {}
-    for chunk in _chunks({email.casefold() for email in emails}):
+    for chunk in _chunks({_key(email) for email in emails}):
         for user in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=chunk):
-            users[user.email.casefold()] = user
+            users[_key(user.email)] = user
     return users
 
 
@@ -185,5 +220,5 @@ def _current_enrollments_by_email(cohort: Cohort, emails) -> dict[str, Enrollmen
             .filter(course_id=cohort.course_id, email_lower__in=chunk)
             .select_related("cohort", "learner")
         ):
-            found[enrollment.learner.email.casefold()] = enrollment
+            found[_key(enrollment.learner.email)] = enrollment
     return found

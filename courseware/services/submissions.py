@@ -96,6 +96,24 @@ def _writable_state(assignment, enrollment) -> AssignmentState:
     return state
 
 
+def _lock_learner(enrollment: Enrollment) -> None:
+    # One learner's saves and submits run one at a time, so a double click cannot
+    # turn into a second attempt.
+    Enrollment.objects.select_for_update().filter(pk=enrollment.pk).first()
+
+
+def _handed_in_attempt(assignment, enrollment, attempt):
+    if attempt is None:
+        return None
+    return (
+        Submission.objects.filter(
+            assignment=assignment, learner_id=enrollment.learner_id, attempt=attempt
+        )
+        .handed_in()
+        .first()
+    )
+
+
 @transaction.atomic
 def save_draft(
     *,
@@ -104,8 +122,16 @@ def save_draft(
     body: str,
     attachment: UploadedFile | None = None,
     remove_attachment: bool = False,
+    attempt: int | None = None,
 ) -> Submission:
-    """Save the learner's draft for the next attempt, creating it if needed."""
+    """Save the learner's draft for the next attempt, creating it if needed.
+
+    `attempt` is the attempt the learner's page was editing: if it has been submitted
+    meanwhile (in another tab, or by a double click), the save is refused.
+    """
+    _lock_learner(enrollment)
+    if _handed_in_attempt(assignment, enrollment, attempt):
+        raise ValidationError("This attempt was already submitted; reload the page.")
     state = _writable_state(assignment, enrollment)
     draft = state.draft
     if draft is None:
@@ -136,13 +162,23 @@ def save_draft(
 
 
 @transaction.atomic
-def submit_work(*, assignment: Assignment, enrollment: Enrollment, body: str | None = None,
-                attachment: UploadedFile | None = None) -> Submission:  # fmt: skip
-    """Submit the learner's draft (saving the given text first) as a graded attempt.
+def submit_work(
+    *,
+    assignment: Assignment,
+    enrollment: Enrollment,
+    body: str | None = None,
+    attachment: UploadedFile | None = None,
+    attempt: int,
+) -> Submission:
+    """Submit the learner's draft (saving the given text first) as attempt number `attempt`.
 
-    A double submit makes one submission: the second finds no draft left and returns
-    the submission the first made.
+    A double submit makes one submission: the second finds that attempt handed in and
+    returns the submission the first made.
     """
+    _lock_learner(enrollment)
+    already = _handed_in_attempt(assignment, enrollment, attempt)
+    if already:
+        return already
     if body is not None:
         draft = save_draft(
             assignment=assignment, enrollment=enrollment, body=body, attachment=attachment
@@ -177,5 +213,7 @@ def submit_work(*, assignment: Assignment, enrollment: Enrollment, body: str | N
             cap=assignment.late_cap_percent,
         )
     locked.save()
-    transaction.on_commit(lambda: notifications.submission_received(submission_id=locked.pk))
+    transaction.on_commit(
+        lambda: notifications.submission_received(submission_id=locked.pk), robust=True
+    )
     return locked

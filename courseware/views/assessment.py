@@ -41,7 +41,9 @@ def lesson_check(request, course_slug, lesson_slug):
     form = KnowledgeCheckForm(request.POST, questions=questions)
     if form.is_valid():
         try:
-            attempt = services.submit_check(learner=request.user, lesson=lesson, answers=form.answers())
+            attempt = services.submit_check(
+                learner=request.user, lesson=lesson, answers=form.answers()
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -74,7 +76,11 @@ def assignment_detail(request, course_slug, assignment_slug):
     context = _assignment_context(request, course, assignment)
     access = context["access"]
     if not access.is_enrolled:
-        template = "courseware/assignment_detail.html" if access.is_previewer else "courseware/assignment_locked.html"
+        template = (
+            "courseware/assignment_detail.html"
+            if access.is_previewer
+            else "courseware/assignment_locked.html"
+        )
         return render(request, template, context, status=200 if access.is_previewer else 403)
 
     state = services.assignment_state(assignment=assignment, enrollment=access.enrollment)
@@ -83,14 +89,21 @@ def assignment_detail(request, course_slug, assignment_slug):
         form = SubmissionForm(request.POST, request.FILES)
         saved = _save_or_submit(request, assignment, access.enrollment, form)
         if saved and request.headers.get("X-Autosave"):
-            return JsonResponse({"saved_at": timezone.localtime(saved.updated_at).isoformat(), "word_count": saved.word_count})
+            return JsonResponse(
+                {
+                    "saved_at": timezone.localtime(saved.updated_at).isoformat(),
+                    "word_count": saved.word_count,
+                }
+            )
         if saved:
             return redirect(assignment.get_absolute_url())
         if request.headers.get("X-Autosave"):
             return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
         state = services.assignment_state(assignment=assignment, enrollment=access.enrollment)
     context.update(state=state, form=form, now=timezone.now(), **_released_grade(state))
-    return render(request, "courseware/assignment_detail.html", context, status=400 if form.errors else 200)
+    return render(
+        request, "courseware/assignment_detail.html", context, status=400 if form.errors else 200
+    )
 
 
 def _save_or_submit(request, assignment, enrollment, form):
@@ -98,12 +111,24 @@ def _save_or_submit(request, assignment, enrollment, form):
     if not form.is_valid():
         return None
     data = form.cleaned_data
+    attempt = request.POST.get("attempt", "")
+    attempt = int(attempt) if attempt.isdigit() else None
     try:
         if request.POST.get("action") == "submit":
+            if attempt is None:
+                raise ValidationError("The page is out of date; reload it and submit again.")
             submission = services.submit_work(
-                assignment=assignment, enrollment=enrollment, body=data["body"], attachment=data["attachment"]
+                assignment=assignment,
+                enrollment=enrollment,
+                body=data["body"],
+                attachment=data["attachment"],
+                attempt=attempt,
             )
-            late = f" It is {submission.days_late} day(s) late: a {submission.penalty_percent}% penalty applies." if submission.is_late else ""
+            late = (
+                f" It is {submission.days_late} day(s) late: a {submission.penalty_percent}% penalty applies."
+                if submission.is_late
+                else ""
+            )
             messages.success(request, f"Attempt {submission.attempt} submitted.{late}")
         else:
             submission = services.save_draft(
@@ -112,6 +137,7 @@ def _save_or_submit(request, assignment, enrollment, form):
                 body=data["body"],
                 attachment=data["attachment"],
                 remove_attachment=data["remove_attachment"],
+                attempt=attempt,
             )
             if not request.headers.get("X-Autosave"):
                 messages.success(request, "Draft saved.")
@@ -127,9 +153,7 @@ def _save_or_submit(request, assignment, enrollment, form):
 
 def _released_grade(state):
     """Return the newest released grade among the learner's submissions, if any."""
-    graded = [
-        s for s in state.handed_in if hasattr(s, "grade") and s.grade.is_released
-    ]
+    graded = [s for s in state.handed_in if hasattr(s, "grade") and s.grade.is_released]
     return {"released_grade": graded[-1].grade if graded else None}
 
 
@@ -159,15 +183,22 @@ def grades(request, course_slug):
         for a in course.assignments.published()
     ]
     lessons = list(
-        Lesson.objects.current().filter(course=course, questions__isnull=False).distinct().in_order()
+        Lesson.objects.current()
+        .filter(course=course, questions__isnull=False)
+        .distinct()
+        .in_order()
     )
     best = CheckAttempt.objects.filter(learner=learner, lesson__in=lessons).best_percent_by_lesson()
     checks = [{"lesson": lesson, "best": best.get((learner.pk, lesson.pk))} for lesson in lessons]
     graded = [row["grade"] for row in assignments if row["grade"]]
     assignments_percent = (
-        100 * sum(g.score for g in graded) / sum(g.points_possible for g in graded) if graded else None
+        100 * sum(g.score for g in graded) / sum(g.points_possible for g in graded)
+        if graded
+        else None
     )
-    checks_percent = Decimal(sum(row["best"] or 0 for row in checks)) / len(checks) if checks else None
+    checks_percent = (
+        Decimal(sum(row["best"] or 0 for row in checks)) / len(checks) if checks else None
+    )
     total = grading.weighted_total(
         assignments_percent=assignments_percent,
         checks_percent=checks_percent,

@@ -10,7 +10,7 @@ from django.views.generic import ListView, TemplateView
 from .. import search, services
 from ..access import course_access
 from ..forms import KnowledgeCheckForm
-from ..models import CheckAttempt, Course, Enrollment, Lesson, LessonProgress
+from ..models import CheckAttempt, Cohort, Course, Enrollment, Lesson, LessonProgress
 from ..outline import get_lesson_material, get_outline
 
 
@@ -91,8 +91,20 @@ def course_detail(request, course_slug):
 @require_POST
 def enroll(request, course_slug):
     course = get_object_or_404(Course.objects.published(), slug=course_slug)
+    join_code = request.POST.get("join_code", "").strip()
+    cohort = None
+    if join_code:
+        # The code names the cohort; a wrong code gets the same message as a closed one.
+        cohort = course.cohorts.filter(
+            join_policy=Cohort.JoinPolicy.CODE, join_code__iexact=join_code
+        ).first()
+        if cohort is None:
+            messages.error(request, "That join code does not match a cohort of this course.")
+            return redirect(course)
     try:
-        _, created = services.enroll_learner(learner=request.user, course=course)
+        _, created = services.enroll_learner(
+            learner=request.user, course=course, cohort=cohort, join_code=join_code
+        )
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         return redirect(course)

@@ -21,6 +21,7 @@
     data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
     data.append("body", body.value);
     data.append("action", "save");
+    data.append("attempt", form.querySelector("[name=attempt]").value);
     var sending = body.value;
     fetch(form.action || window.location.href, {
       method: "POST",

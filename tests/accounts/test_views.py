@@ -206,3 +206,22 @@ def test_password_reset_link_works_only_once(client, learner, mailoutbox):
     response = client.get(link, follow=True)
 
     assertContains(response, "This reset link is invalid or has already been used.")
+
+
+def test_profile_sets_the_time_zone_due_dates_are_shown_in(client, learner):
+    client.force_login(learner)
+    response = client.post(
+        reverse("profile"), {"display_name": "Lee L.", "timezone": "Asia/Tokyo"}, follow=True
+    )
+    assert "Your profile is saved." in response.content.decode()
+    learner.refresh_from_db()
+    assert (learner.display_name, learner.timezone) == ("Lee L.", "Asia/Tokyo")
+
+
+def test_profile_refuses_an_unknown_time_zone(client, learner):
+    client.force_login(learner)
+    response = client.post(reverse("profile"), {"display_name": "Lee", "timezone": "Mars/Olympus"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    learner.refresh_from_db()
+    assert learner.timezone == "UTC"

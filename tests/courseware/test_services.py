@@ -146,3 +146,16 @@ def test_concurrent_enrollments_make_one_enrollment(course):
     assert errors == []
     assert Enrollment.objects.filter(learner=learner).count() == 1
     assert len(set(results)) == 1
+
+
+def test_a_join_code_cohort_takes_learners_with_the_right_code_only(course, learner, other_learner):
+    cohort = CohortFactory(
+        course=course, is_default=False, join_policy=Cohort.JoinPolicy.CODE, join_code="NATO-2027"
+    )
+    with pytest.raises(ValidationError):
+        enroll_learner(learner=learner, course=course, cohort=cohort, join_code="wrong")
+    enrollment, created = enroll_learner(
+        learner=other_learner, course=course, cohort=cohort, join_code="nato-2027"
+    )
+    assert created and enrollment.cohort == cohort
+    assert not Enrollment.objects.filter(learner=learner).exists()

@@ -37,7 +37,9 @@ class Command(BaseCommand):
                 outline = documents.parse_outline(
                     documents.read_file(options["outline"], name="outline")
                 )
-            checks = options["checks"] and documents.read_file(options["checks"], name="checks file")
+            checks = options["checks"] and documents.read_file(
+                options["checks"], name="checks file"
+            )
             assignments = options["assignments"] and documents.read_file(
                 options["assignments"], name="assignments file"
             )
