@@ -2,6 +2,7 @@ import zoneinfo
 
 from django import forms
 from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 
 from .models import User
 
@@ -37,3 +38,14 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["display_name", "timezone"]
         labels = {"display_name": "Your name"}
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Password reset that also reaches accounts created without a password.
+
+    Learners enrolled from a CSV roster or by the API start with an unusable password;
+    the reset link is how they choose their first one.
+    """
+
+    def get_users(self, email):
+        return User.objects.filter(email__iexact=email, is_active=True)

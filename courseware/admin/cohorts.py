@@ -29,7 +29,7 @@ MAX_ROSTER_BYTES = 5 * 1024 * 1024
 ROSTER_MAX_AGE = 60 * 60
 
 
-def _in_scope(request, cohort) -> bool:
+def _teaches(request, cohort) -> bool:
     """Return whether the user runs this cohort."""
     return Cohort.objects.taught_by(request.user).filter(pk=cohort.pk).exists()
 
@@ -195,11 +195,11 @@ class CohortAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         allowed = super().has_view_permission(request, obj)
-        return allowed and (obj is None or _in_scope(request, obj))
+        return allowed and (obj is None or _teaches(request, obj))
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
-        return allowed and (obj is None or _in_scope(request, obj))
+        return allowed and (obj is None or _teaches(request, obj))
 
     def has_delete_permission(self, request, obj=None):
         # Ending a run of the course is the course staff's decision, not its instructors'.

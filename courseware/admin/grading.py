@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -91,9 +92,10 @@ class GradeForm(forms.Form):
 
     def __init__(self, *args, criteria, grade=None, **kwargs):
         given = {item["criterion_id"]: item for item in (grade.rubric if grade else [])}
-        initial = {"feedback": grade.feedback if grade else "", "expected_version": 0}
-        if grade:
-            initial["expected_version"] = grade.version
+        initial = {
+            "feedback": grade.feedback if grade else "",
+            "expected_version": grade.version if grade else 0,
+        }
         super().__init__(*args, initial=initial, **kwargs)
         self.criteria = criteria
         for criterion in criteria:
@@ -152,7 +154,7 @@ class SubmissionAdmin(admin.ModelAdmin):
     list_display = [
         "learner",
         "assignment",
-        "cohort",
+        "cohort_name",
         "attempt",
         "submitted_at",
         "lateness",
@@ -189,6 +191,10 @@ class SubmissionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
         return allowed and (obj is None or _teaches(request.user, obj.cohort_id))
+
+    @admin.display(description="cohort", ordering="cohort__name")
+    def cohort_name(self, obj):
+        return obj.cohort.name
 
     @admin.display(description="lateness", ordering="days_late")
     def lateness(self, obj):
@@ -263,7 +269,7 @@ class SubmissionAdmin(admin.ModelAdmin):
             )
         return {
             "queue_counts": counts,
-            "taught_cohorts": Cohort.objects.taught_by(request.user).select_related("course"),
+            "taught_cohorts": Cohort.objects.taught_by(request.user),
             "release_url": release_url,
         }
 
@@ -300,7 +306,8 @@ class SubmissionAdmin(admin.ModelAdmin):
                 form.add_error(None, error)
                 conflict = Grade.objects.select_related("grader").get(submission=submission)
             except ValidationError as error:
-                form.add_error(None, error)
+                # The form already checked the rubric; what is left (a draft) concerns the whole.
+                form.add_error(None, error.messages)
             else:
                 return self._after_grading(request, submission, grade)
         return TemplateResponse(
@@ -496,20 +503,28 @@ class GradeAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Release selected grades", permissions=["change"])
     def release_selected(self, request, queryset):
-        count = services.release_grades(grades=queryset, released_by=request.user)
+        # PostgreSQL refuses FOR UPDATE across the list's outer join to a missing grader.
+        grades = queryset.select_related(None)
+        count = services.release_grades(grades=grades, released_by=request.user)
         self.message_user(request, f"Released {_grades(count)}.")
 
+    def _scoped_or_404(self, request, object_id):
+        # 404 for other cohorts' grades: simple_history falls back to history rows of any grade.
+        grade = self.get_object(request, unquote(object_id))
+        if grade is None:
+            raise Http404
+        return grade
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        grade = get_object_or_404(self.get_queryset(request), pk=object_id)
+        grade = self._scoped_or_404(request, object_id)
         return redirect("admin:courseware_submission_grade", grade.submission_id)
 
     def history_view(self, request, object_id, extra_context=None):
-        # 404 for other cohorts' grades: the default falls back to history rows of any grade.
-        get_object_or_404(self.get_queryset(request), pk=object_id)
+        self._scoped_or_404(request, object_id)
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        get_object_or_404(self.get_queryset(request), pk=object_id)
+        self._scoped_or_404(request, object_id)
         if request.method == "POST":
             raise PermissionDenied("Grades change only through the grading page.")
         return super().history_form_view(request, object_id, version_id, extra_context)

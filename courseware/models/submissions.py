@@ -23,7 +23,11 @@ class SubmissionQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         if user.is_staff:
-            return self.filter(cohort__in=Cohort.objects.taught_by(user))
+            # A draft is the learner's own until submitted, even to their instructors.
+            return self.filter(
+                Q(learner=user)
+                | (Q(cohort__in=Cohort.objects.taught_by(user)) & ~Q(status=Submission.Status.DRAFT))
+            )
         return self.filter(learner=user)
 
     def taught_by(self, user):

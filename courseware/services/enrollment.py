@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 
 from django.utils.crypto import constant_time_compare
 
-from ..models import Cohort, Course, Enrollment
+from ..models import Cohort, Course, Enrollment, Submission
 
 
 @transaction.atomic
@@ -81,4 +81,9 @@ def move_enrollments(*, enrollments, cohort: Cohort) -> int:
     for enrollment in moving:
         enrollment.cohort = cohort
         enrollment.save(update_fields=["cohort", "course", "updated_at"])
+    # The learners' work follows them, so their new cohort's instructors grade it.
+    Submission.objects.filter(
+        learner__in=[enrollment.learner_id for enrollment in moving],
+        assignment__course=cohort.course_id,
+    ).update(cohort=cohort)
     return len(moving)

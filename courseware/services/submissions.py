@@ -178,7 +178,12 @@ def submit_work(
     _lock_learner(enrollment)
     already = _handed_in_attempt(assignment, enrollment, attempt)
     if already:
-        return already
+        if (body is None or body == already.body) and attachment is None:
+            return already  # a double click: the first submit stands
+        raise ValidationError(
+            f"Attempt {attempt} was already submitted; your new text was not saved. "
+            "Reload the page to see what was submitted."
+        )
     if body is not None:
         draft = save_draft(
             assignment=assignment, enrollment=enrollment, body=body, attachment=attachment

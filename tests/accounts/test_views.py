@@ -225,3 +225,11 @@ def test_profile_refuses_an_unknown_time_zone(client, learner):
     assert "Select a valid choice" in response.content.decode()
     learner.refresh_from_db()
     assert learner.timezone == "UTC"
+
+
+def test_an_account_created_without_a_password_can_choose_one_by_reset(client, db, mailoutbox):
+    invited = User.objects.create_user(email="invited@example.org", password=None)
+    assert not invited.has_usable_password()
+    client.post(reverse("password_reset"), {"email": "Invited@example.org"})
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["invited@example.org"]

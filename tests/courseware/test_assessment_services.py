@@ -110,8 +110,9 @@ def levels_titled(assignment, title):
     }
 
 
-def submitted(assignment, enrollment, body="My analysis of the alliance."):
-    return submit_work(assignment=assignment, enrollment=enrollment, body=body)
+def submitted(assignment, enrollment, body="My analysis of the alliance.", attempt=1):
+    """Submit as the assignment page does: the text, and the attempt the page was showing."""
+    return submit_work(assignment=assignment, enrollment=enrollment, body=body, attempt=attempt)
 
 
 # Knowledge checks
@@ -203,9 +204,7 @@ def test_best_percent_is_the_highest_attempt_per_learner_and_lesson(
     submit_check(learner=enrolled_learner, lesson=lesson, answers=right_answers(lesson))
     submit_check(learner=enrolled_learner, lesson=lesson, answers=wrong_answers(lesson))
     submit_check(learner=other_learner, lesson=lesson, answers=wrong_answers(lesson))
-    submit_check(
-        learner=enrolled_learner, lesson=later_lesson, answers=wrong_answers(later_lesson)
-    )
+    submit_check(learner=enrolled_learner, lesson=later_lesson, answers=wrong_answers(later_lesson))
     assert CheckAttempt.objects.best_percent_by_lesson() == {
         (enrolled_learner.pk, lesson.pk): 100,
         (other_learner.pk, lesson.pk): 0,
@@ -307,15 +306,30 @@ def test_a_double_submit_makes_one_submission_and_returns_it(assignment, enrollm
 
 def test_submitting_a_saved_draft_twice_returns_the_first_submission(assignment, enrollment):
     save_draft(assignment=assignment, enrollment=enrollment, body="Final answer.")
-    first = submit_work(assignment=assignment, enrollment=enrollment)
-    second = submit_work(assignment=assignment, enrollment=enrollment)
+    first = submit_work(assignment=assignment, enrollment=enrollment, attempt=1)
+    second = submit_work(assignment=assignment, enrollment=enrollment, attempt=1)
     assert second.pk == first.pk
+    assert Submission.objects.count() == 1
+
+
+def test_submitting_other_text_for_an_attempt_already_handed_in_is_refused(assignment, enrollment):
+    """A stale tab's submit must not report success while its new text is thrown away."""
+    submitted(assignment, enrollment, body="Submitted from the laptop.")
+    with pytest.raises(ValidationError, match="already submitted"):
+        submitted(assignment, enrollment, body="Rewritten in a tab left open on the phone.")
+    assert list(Submission.objects.values_list("body", flat=True)) == ["Submitted from the laptop."]
+
+
+def test_saving_a_draft_for_an_attempt_already_handed_in_is_refused(assignment, enrollment):
+    submitted(assignment, enrollment, body="Submitted.")
+    with pytest.raises(ValidationError, match="already submitted; reload the page"):
+        save_draft(assignment=assignment, enrollment=enrollment, body="Stale tab.", attempt=1)
     assert Submission.objects.count() == 1
 
 
 def test_submitting_with_nothing_saved_is_refused(assignment, enrollment):
     with pytest.raises(ValidationError, match="nothing to submit"):
-        submit_work(assignment=assignment, enrollment=enrollment)
+        submit_work(assignment=assignment, enrollment=enrollment, attempt=1)
 
 
 def test_an_empty_answer_is_refused_and_nothing_is_handed_in(assignment, enrollment):
@@ -328,7 +342,9 @@ def test_an_empty_answer_is_refused_and_nothing_is_handed_in(assignment, enrollm
 def test_an_attachment_alone_can_be_submitted(assignment, enrollment, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     pdf = SimpleUploadedFile("essay.pdf", b"%PDF-1.7\n% essay\n")
-    submission = submit_work(assignment=assignment, enrollment=enrollment, body="", attachment=pdf)
+    submission = submit_work(
+        assignment=assignment, enrollment=enrollment, body="", attachment=pdf, attempt=1
+    )
     assert submission.status == Submission.Status.SUBMITTED
     assert submission.attachment_name == "essay.pdf"
 
@@ -354,7 +370,9 @@ def test_saving_a_draft_after_the_hard_cutoff_is_refused(assignment, enrollment)
 
 
 def test_submitting_just_before_the_hard_cutoff_is_accepted(assignment, enrollment):
-    set_due(assignment, enrollment.cohort, timezone.now() - timedelta(days=7) + timedelta(minutes=5))
+    set_due(
+        assignment, enrollment.cohort, timezone.now() - timedelta(days=7) + timedelta(minutes=5)
+    )
     submission = submitted(assignment, enrollment)
     assert submission.status == Submission.Status.SUBMITTED
 
@@ -362,7 +380,7 @@ def test_submitting_just_before_the_hard_cutoff_is_accepted(assignment, enrollme
 def test_a_resubmission_is_attempt_two_and_keeps_attempt_one(assignment, enrollment):
     first = submitted(assignment, enrollment, body="First version.")
     save_draft(assignment=assignment, enrollment=enrollment, body="Revised version.")
-    second = submit_work(assignment=assignment, enrollment=enrollment, body="Revised version.")
+    second = submitted(assignment, enrollment, body="Revised version.", attempt=2)
     assert second.attempt == 2
     assert list(Submission.objects.order_by("attempt").values_list("pk", "body", "status")) == [
         (first.pk, "First version.", Submission.Status.SUBMITTED),
@@ -373,9 +391,9 @@ def test_a_resubmission_is_attempt_two_and_keeps_attempt_one(assignment, enrollm
 def test_submitting_beyond_the_allowed_attempts_is_refused(assignment, enrollment):
     for number in (1, 2):
         save_draft(assignment=assignment, enrollment=enrollment, body=f"Version {number}.")
-        submit_work(assignment=assignment, enrollment=enrollment)
+        submit_work(assignment=assignment, enrollment=enrollment, attempt=number)
     with pytest.raises(ValidationError, match="used every attempt"):
-        submitted(assignment, enrollment, body="Version 3.")
+        submitted(assignment, enrollment, body="Version 3.", attempt=3)
     assert Submission.objects.count() == 2
 
 
@@ -501,7 +519,9 @@ def test_a_level_of_another_criterion_does_not_count(assignment, enrollment, gra
     levels[first], levels[second] = levels[second], levels[first]
     with pytest.raises(ValidationError) as caught:
         grade_submission(submission=submission, grader=grader, levels=levels)
-    assert sorted(caught.value.message_dict) == sorted([f"criterion_{first}", f"criterion_{second}"])
+    assert sorted(caught.value.message_dict) == sorted(
+        [f"criterion_{first}", f"criterion_{second}"]
+    )
 
 
 def test_a_draft_cannot_be_graded(assignment, enrollment, grader):
@@ -750,8 +770,14 @@ def test_concurrent_submits_of_one_draft_make_one_submission_and_no_error(course
     assignment = Assignment.objects.get(course=course, slug=CASE_STUDY)
     save_draft(assignment=assignment, enrollment=enrollment, body="Final answer.")
 
+    # As the page submits: the text again, and the attempt it was showing.
     results, errors = run_together(
-        2, lambda: submit_work(assignment=assignment, enrollment=enrollment).pk
+        2,
+        lambda: (
+            submit_work(
+                assignment=assignment, enrollment=enrollment, body="Final answer.", attempt=1
+            ).pk
+        ),
     )
 
     assert errors == []
@@ -765,15 +791,17 @@ def test_concurrent_grades_from_the_same_version_let_exactly_one_through(course)
     learner = UserFactory()
     enrollment, _ = enroll_learner(learner=learner, course=course)
     assignment = Assignment.objects.get(course=course, slug=CASE_STUDY)
-    submission = submit_work(assignment=assignment, enrollment=enrollment, body="Final answer.")
+    submission = submitted(assignment, enrollment, body="Final answer.")
     graders = iter([UserFactory(is_staff=True), UserFactory(is_staff=True)])
     levels = levels_titled(assignment, "Exemplary")
 
     results, errors = run_together(
         2,
-        lambda: grade_submission(
-            submission=submission, grader=next(graders), levels=levels, expected_version=0
-        ).pk,
+        lambda: (
+            grade_submission(
+                submission=submission, grader=next(graders), levels=levels, expected_version=0
+            ).pk
+        ),
     )
 
     assert len(results) == 1

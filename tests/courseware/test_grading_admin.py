@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.admin import site
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
@@ -66,14 +67,10 @@ def instructor_client(client, instructor, cohort):
 
 def _submit(cohort, assignment, *, minutes_ago=60, **fields):
     """Hand in work for a new learner enrolled in the cohort."""
-    learner = fields.pop("learner", None) or EnrollmentFactory(cohort=cohort).learner
-    return SubmissionFactory(
-        cohort=cohort,
-        assignment=assignment,
-        learner=learner,
-        submitted_at=timezone.now() - timedelta(minutes=minutes_ago),
-        **fields,
-    )
+    fields.setdefault("learner", None)
+    fields["learner"] = fields["learner"] or EnrollmentFactory(cohort=cohort).learner
+    fields.setdefault("submitted_at", timezone.now() - timedelta(minutes=minutes_ago))
+    return SubmissionFactory(cohort=cohort, assignment=assignment, **fields)
 
 
 def _grade_data(assignment, *, level="Proficient", feedback="Clear and well argued.", version=0):
@@ -184,6 +181,16 @@ def test_queue_shows_counts_per_status(instructor_client, cohort, assignment):
 def test_queue_links_to_the_gradebook_of_each_taught_cohort(instructor_client, cohort):
     response = instructor_client.get(QUEUE)
     assert reverse("admin:courseware_gradebook", args=[cohort.pk]) in response.content.decode()
+
+
+def test_submission_admin_refuses_change_permission_on_another_cohorts_submission(
+    rf, instructor, cohort, other_cohort, assignment
+):
+    request = rf.get(QUEUE)
+    request.user = instructor
+    submission_admin = site._registry[Submission]
+    assert submission_admin.has_change_permission(request, _submit(cohort, assignment))
+    assert not submission_admin.has_change_permission(request, _submit(other_cohort, assignment))
 
 
 # The grading page
@@ -473,6 +480,14 @@ def test_grade_admin_lists_only_grades_from_taught_cohorts(
     GradeFactory(submission=_submit(other_cohort, assignment, status="graded"))
     response = instructor_client.get(reverse("admin:courseware_grade_changelist"))
     assert [grade.pk for grade in response.context["cl"].result_list] == [mine.pk]
+
+
+def test_grade_change_form_of_another_cohorts_grade_is_404(
+    instructor_client, other_cohort, assignment
+):
+    grade = GradeFactory(submission=_submit(other_cohort, assignment, status="graded"))
+    response = instructor_client.get(reverse("admin:courseware_grade_change", args=[grade.pk]))
+    assert response.status_code == 404
 
 
 def test_grade_change_form_leads_to_the_grading_page(instructor_client, cohort, assignment):

@@ -159,3 +159,15 @@ def test_a_join_code_cohort_takes_learners_with_the_right_code_only(course, lear
     )
     assert created and enrollment.cohort == cohort
     assert not Enrollment.objects.filter(learner=learner).exists()
+
+
+def test_moving_a_learner_moves_their_submissions_to_the_new_cohort(enrolled_learner, course):
+    from courseware.models import Submission
+    from courseware.services import move_enrollments, submit_work
+
+    enrollment = Enrollment.objects.get(learner=enrolled_learner)
+    assignment = course.assignments.first()
+    submit_work(assignment=assignment, enrollment=enrollment, body="My analysis.", attempt=1)
+    new_cohort = CohortFactory(course=course, is_default=False)
+    move_enrollments(enrollments=Enrollment.objects.filter(pk=enrollment.pk), cohort=new_cohort)
+    assert Submission.objects.get(learner=enrolled_learner).cohort == new_cohort
