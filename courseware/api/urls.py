@@ -1,0 +1,24 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("courses", views.CourseViewSet, basename="course")
+router.register("lessons", views.LessonViewSet, basename="lesson")
+router.register("cohorts", views.CohortViewSet, basename="cohort")
+router.register("users", views.UserViewSet, basename="user")
+router.register("enrollments", views.EnrollmentViewSet, basename="enrollment")
+router.register("assignments", views.AssignmentViewSet, basename="assignment")
+router.register("submissions", views.SubmissionViewSet, basename="submission")
+router.register("grades", views.GradeViewSet, basename="grade")
+router.register("check-results", views.CheckResultViewSet, basename="check-result")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("", include(router.urls)),
+]

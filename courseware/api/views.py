@@ -1,0 +1,317 @@
+"""The LMS integration API, v1. Views parse, fetch scoped rows, call a service and answer."""
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from accounts.models import User
+from courseware import services
+from courseware.models import (
+    Assignment,
+    CheckAttempt,
+    Cohort,
+    Course,
+    Enrollment,
+    Grade,
+    Lesson,
+    RubricCriterion,
+    Submission,
+)
+from courseware.outline import get_outline
+from integrations.models import ClientLearner
+from integrations.services import find_or_create_learner
+
+from . import serializers
+from .errors import Conflict
+from .idempotency import idempotent
+from .permissions import api_client, cohorts_for, learners_for
+
+
+class UpdatedSinceFilterSet(filters.FilterSet):
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Only rows changed at or after this time"
+    )
+
+
+class CourseViewSet(viewsets.ReadOnlyModelViewSet):
+    """Courses, with their module and lesson outline."""
+
+    queryset = Course.objects.none()  # for the schema; get_queryset() scopes the rows
+    read_scope = write_scope = "courses:read"
+    lookup_field = "slug"
+    filterset_class = UpdatedSinceFilterSet
+
+    def get_queryset(self):
+        return Course.objects.published()
+
+    def get_serializer_class(self):
+        return (
+            serializers.CourseDetailSerializer
+            if self.action == "retrieve"
+            else serializers.CourseSerializer
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        course = self.get_object()
+        course.outline_modules = get_outline(course).modules
+        return Response(self.get_serializer(course).data)
+
+
+class LessonViewSet(viewsets.ReadOnlyModelViewSet):
+    """Lessons with their sanitized HTML."""
+
+    queryset = Lesson.objects.none()  # for the schema; get_queryset() scopes the rows
+    read_scope = write_scope = "courses:read"
+    serializer_class = serializers.LessonSerializer
+    filterset_fields = ["course"]
+
+    def get_queryset(self):
+        return Lesson.objects.current().filter(course__is_published=True).select_related("module")
+
+
+class CohortFilterSet(UpdatedSinceFilterSet):
+    class Meta:
+        model = Cohort
+        fields = ["course"]
+
+
+class CohortViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Cohort.objects.none()  # for the schema; get_queryset() scopes the rows
+    read_scope = write_scope = "courses:read"
+    serializer_class = serializers.CohortSerializer
+    filterset_class = CohortFilterSet
+
+    action_scopes = {"progress": "progress:read"}
+
+    def get_queryset(self):
+        return cohorts_for(self.request)
+
+    @extend_schema(responses=serializers.ProgressSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def progress(self, request, pk=None):
+        """Progress of every learner in the cohort, a page at a time."""
+        cohort = self.get_object()
+        queryset = Enrollment.objects.filter(cohort=cohort).with_progress()
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(serializers.ProgressSerializer(page, many=True).data)
+
+
+class UserFilterSet(UpdatedSinceFilterSet):
+    email = filters.CharFilter(field_name="email", lookup_expr="iexact")
+    external_id = filters.CharFilter(field_name="external_id")
+
+    class Meta:
+        model = User
+        fields = ["email"]
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Learners the client knows: linked to it, or enrolled in its cohorts."""
+
+    queryset = User.objects.none()  # for the schema; get_queryset() scopes the rows
+    read_scope = "users:read"
+    write_scope = "users:write"
+    serializer_class = serializers.UserSerializer
+    filterset_class = UserFilterSet
+
+    def get_queryset(self):
+        client = api_client(self.request)
+        links = ClientLearner.objects.filter(user=OuterRef("pk"), client=client).exclude(
+            external_id=""
+        )
+        return learners_for(self.request).annotate(
+            external_id=Subquery(links.values("external_id")[:1])
+        )
+
+    @extend_schema(
+        request=serializers.UserInputSerializer,
+        responses={200: serializers.UserSerializer, 201: serializers.UserSerializer},
+    )
+    @idempotent
+    def create(self, request):
+        """Find a learner by external id or email, or create one: safe to repeat."""
+        client = api_client(request)
+        if client is None:
+            raise ValidationError("Learners are created by API clients; staff use the admin.")
+        data = serializers.UserInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, created = find_or_create_learner(client=client, **data.validated_data)
+        return Response(
+            serializers.UserSerializer(user).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class EnrollmentFilterSet(UpdatedSinceFilterSet):
+    class Meta:
+        model = Enrollment
+        fields = ["cohort", "course", "learner", "status"]
+
+
+class EnrollmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Enrollments in the client's cohorts. Creating is idempotent; deleting drops and keeps work."""
+
+    queryset = Enrollment.objects.none()  # for the schema; get_queryset() scopes the rows
+    read_scope = "enrollments:read"
+    write_scope = "enrollments:write"
+    action_scopes = {"progress": "progress:read"}
+    serializer_class = serializers.EnrollmentSerializer
+    filterset_class = EnrollmentFilterSet
+
+    def get_queryset(self):
+        return Enrollment.objects.filter(cohort__in=cohorts_for(self.request))
+
+    def _enroll(self, cohort_id, user_id):
+        cohort = cohorts_for(self.request).filter(pk=cohort_id).select_related("course").first()
+        if cohort is None:
+            raise ValidationError({"cohort": "No such cohort among yours."})
+        user = learners_for(self.request).filter(pk=user_id).first()
+        if user is None:
+            raise ValidationError(
+                {"user": "No such learner: create them with POST /api/v1/users/ first."}
+            )
+        enrollment, created = services.enroll_learner(
+            learner=user, course=cohort.course, cohort=cohort, source=Enrollment.Source.API
+        )
+        if enrollment.cohort_id != cohort.pk:
+            raise Conflict(
+                f"The learner is already enrolled in another cohort of this course (enrollment {enrollment.pk})."
+            )
+        return enrollment, created
+
+    @extend_schema(
+        request=serializers.EnrollmentInputSerializer,
+        responses={200: serializers.EnrollmentSerializer, 201: serializers.EnrollmentSerializer},
+    )
+    @idempotent
+    def create(self, request):
+        """Enroll a learner in a cohort; the same request again returns the same enrollment."""
+        data = serializers.EnrollmentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrollment, created = self._enroll(
+            data.validated_data["cohort"], data.validated_data["user"]
+        )
+        return Response(
+            serializers.EnrollmentSerializer(enrollment).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(request=serializers.BulkEnrollmentInputSerializer)
+    @action(detail=False, methods=["post"])
+    @idempotent
+    def bulk(self, request):
+        """Enroll up to 1,000 learners; each item is answered on its own."""
+        data = serializers.BulkEnrollmentInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        results = []
+        for index, item in enumerate(data.validated_data["items"]):
+            try:
+                with transaction.atomic():
+                    enrollment, created = self._enroll(item["cohort"], item["user"])
+            except (ValidationError, Conflict) as error:
+                results.append(
+                    {"index": index, "status": error.status_code, "errors": error.detail}
+                )
+            else:
+                results.append(
+                    {"index": index, "status": 201 if created else 200, "enrollment": enrollment.pk}
+                )
+        return Response({"results": results}, status=status.HTTP_200_OK)
+
+    def perform_destroy(self, instance):
+        services.drop_enrollments(enrollments=Enrollment.objects.filter(pk=instance.pk))
+
+    @extend_schema(responses=serializers.ProgressSerializer)
+    @action(detail=True, methods=["get"])
+    def progress(self, request, pk=None):
+        """The learner's lesson progress in this enrollment's course."""
+        enrollment = get_object_or_404(self.get_queryset().with_progress(), pk=pk)
+        return Response(serializers.ProgressSerializer(enrollment).data)
+
+
+class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = Assignment.objects.none()  # for the schema; get_queryset() scopes the rows
+    read_scope = write_scope = "courses:read"
+    serializer_class = serializers.AssignmentSerializer
+    filterset_fields = ["course"]
+
+    def get_queryset(self):
+        return Assignment.objects.published().prefetch_related(
+            Prefetch("criteria", queryset=RubricCriterion.objects.prefetch_related("levels"))
+        )
+
+
+class WorkFilterSet(UpdatedSinceFilterSet):
+    cohort = filters.NumberFilter(field_name="submission__cohort")
+    assignment = filters.NumberFilter(field_name="submission__assignment")
+    learner = filters.NumberFilter(field_name="submission__learner")
+
+
+class SubmissionFilterSet(UpdatedSinceFilterSet):
+    class Meta:
+        model = Submission
+        fields = ["cohort", "assignment", "learner", "status"]
+
+
+class SubmissionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Submitted work (never drafts) in the client's cohorts, read only."""
+
+    queryset = Submission.objects.none()  # for the schema; get_queryset() scopes the rows
+    read_scope = write_scope = "grades:read"
+    serializer_class = serializers.SubmissionSerializer
+    filterset_class = SubmissionFilterSet
+
+    def get_queryset(self):
+        return Submission.objects.handed_in().filter(cohort__in=cohorts_for(self.request))
+
+
+class GradeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Released grades only, with the rubric breakdown."""
+
+    queryset = Grade.objects.none()  # for the schema; get_queryset() scopes the rows
+    read_scope = write_scope = "grades:read"
+    serializer_class = serializers.GradeSerializer
+    filterset_class = WorkFilterSet
+
+    def get_queryset(self):
+        return (
+            Grade.objects.released()
+            .filter(submission__cohort__in=cohorts_for(self.request))
+            .select_related("submission")
+        )
+
+
+class CheckResultFilterSet(UpdatedSinceFilterSet):
+    updated_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+
+    class Meta:
+        model = CheckAttempt
+        fields = ["learner", "lesson"]
+
+
+class CheckResultViewSet(viewsets.ReadOnlyModelViewSet):
+    """Knowledge-check attempts of learners in the client's cohorts."""
+
+    queryset = CheckAttempt.objects.none()  # for the schema; get_queryset() scopes the rows
+    read_scope = write_scope = "progress:read"
+    serializer_class = serializers.CheckResultSerializer
+    filterset_class = CheckResultFilterSet
+
+    def get_queryset(self):
+        enrolled = Enrollment.objects.filter(
+            learner=OuterRef("learner"),
+            course=OuterRef("lesson__course"),
+            cohort__in=cohorts_for(self.request),
+        )
+        return CheckAttempt.objects.filter(Exists(enrolled))
