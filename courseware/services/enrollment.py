@@ -2,8 +2,9 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-
 from django.utils.crypto import constant_time_compare
+
+from integrations import events
 
 from ..models import Cohort, Course, Enrollment, Submission
 
@@ -45,6 +46,7 @@ def enroll_learner(
     except IntegrityError:
         # A concurrent request enrolled the learner first: theirs is the enrollment.
         return Enrollment.objects.current().get(learner=learner, course=course), False
+    events.record_enrollments(type=events.ENROLLMENT_CREATED, enrollment_ids=[enrollment.pk])
     return enrollment, True
 
 
@@ -60,12 +62,15 @@ def _check_self_enrollment(cohort: Cohort, join_code: str) -> None:
 @transaction.atomic
 def drop_enrollments(*, enrollments) -> int:
     """Drop the enrollments; the learners' work and progress stay."""
-    count = 0
+    dropped = []
     for enrollment in enrollments.select_for_update().exclude(status=Enrollment.Status.DROPPED):
         enrollment.status = Enrollment.Status.DROPPED
         enrollment.save(update_fields=["status", "updated_at"])
-        count += 1
-    return count
+        dropped.append(enrollment.pk)
+    events.record_enrollments(
+        type=events.ENROLLMENT_UPDATED, enrollment_ids=dropped, change="dropped"
+    )
+    return len(dropped)
 
 
 @transaction.atomic
@@ -78,6 +83,7 @@ def move_enrollments(*, enrollments, cohort: Cohort) -> int:
         Cohort.objects.select_for_update().filter(pk=cohort.pk).first()
         if cohort.enrollments.current().count() + len(moving) > cohort.capacity:
             raise ValidationError(f"{cohort.name} has room for {cohort.capacity} learners.")
+    moved_from = {enrollment.pk: enrollment.cohort_id for enrollment in moving}
     for enrollment in moving:
         enrollment.cohort = cohort
         enrollment.save(update_fields=["cohort", "course", "updated_at"])
@@ -86,4 +92,10 @@ def move_enrollments(*, enrollments, cohort: Cohort) -> int:
         learner__in=[enrollment.learner_id for enrollment in moving],
         assignment__course=cohort.course_id,
     ).update(cohort=cohort)
+    events.record_enrollments(
+        type=events.ENROLLMENT_UPDATED,
+        enrollment_ids=list(moved_from),
+        change="moved",
+        previous_cohorts=moved_from,
+    )
     return len(moving)

@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import events, tasks
+
 from .. import grading
 from ..models import Grade, RubricCriterion, Submission
-from . import notifications
 
 
 class GradeConflict(ValidationError):
@@ -83,6 +84,8 @@ def grade_submission(
     grade.points_possible = submission.assignment.points_possible
     grade.version = current_version + 1
     newly_released = release and grade.released_at is None
+    # A learner who can already see the grade hears about a regrade too.
+    notify = newly_released or grade.released_at is not None
     if newly_released:
         grade.released_at = timezone.now()
     grade._history_user = grader
@@ -92,9 +95,10 @@ def grade_submission(
         submission.status = Submission.Status.GRADED
         submission.save(update_fields=["status", "updated_at"])
     if newly_released:
-        # robust: a mail server being down must not turn a saved grade into an error page.
+        events.record_grades_released(grade_ids=[grade.pk])
+        # robust: a queue being down must not turn a saved grade into an error page.
         transaction.on_commit(
-            lambda: notifications.grades_released(grade_ids=[grade.pk]), robust=True
+            lambda: tasks.send_grades_released.enqueue(grade_ids=[grade.pk]), robust=True
         )
     return grade
 
@@ -104,13 +108,14 @@ def release_grades(*, grades, released_by) -> int:
     """Release the unreleased grades among these to their learners; return how many."""
     now = timezone.now()
     released = []
-    for grade in grades.select_for_update().filter(released_at__isnull=True):
+    for grade in grades.select_for_update(of=("self",)).filter(released_at__isnull=True):
         grade.released_at = now
         grade._history_user = released_by
         grade.save(update_fields=["released_at", "updated_at"])
         released.append(grade.pk)
     if released:
+        events.record_grades_released(grade_ids=released)
         transaction.on_commit(
-            lambda: notifications.grades_released(grade_ids=released), robust=True
+            lambda: tasks.send_grades_released.enqueue(grade_ids=released), robust=True
         )
     return len(released)

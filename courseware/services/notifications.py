@@ -36,27 +36,36 @@ def submission_received(*, submission_id: int) -> None:
 
 
 def grades_released(*, grade_ids: list[int]) -> None:
-    """Tell each learner that a grade is ready to read."""
-    messages = []
+    """Tell each learner, in one email, which of their grades are ready to read."""
+    by_learner = {}
     for grade in Grade.objects.filter(pk__in=grade_ids).select_related(
         "submission__learner", "submission__assignment__course"
     ):
-        submission = grade.submission
-        assignment = submission.assignment
-        link = _site_url(
-            reverse(
-                "courseware:assignment-detail",
-                kwargs={"course_slug": assignment.course.slug, "assignment_slug": assignment.slug},
+        by_learner.setdefault(grade.submission.learner, []).append(grade.submission.assignment)
+    messages = []
+    for learner, assignments in by_learner.items():
+        lines = "\n".join(
+            f"- {assignment.title}: "
+            + _site_url(
+                reverse(
+                    "courseware:assignment-detail",
+                    kwargs={"course_slug": assignment.course.slug, "assignment_slug": assignment.slug},
+                )
             )
+            for assignment in dict.fromkeys(assignments)
+        )
+        subject = (
+            f"Your grade for {assignments[0].title}"
+            if len(set(assignments)) == 1
+            else f"{len(set(assignments))} grades are ready"
         )
         messages.append(
             (
-                f"Your grade for {assignment.title}",
-                f"Hello {submission.learner.get_short_name()},\n\n"
-                f"Your work on “{assignment.title}” has been graded. "
-                f"Read your score and feedback here: {link}\n",
+                subject,
+                f"Hello {learner.get_short_name()},\n\nYour work has been graded. "
+                f"Read your score and feedback here:\n{lines}\n",
                 None,
-                [submission.learner.email],
+                [learner.email],
             )
         )
     if messages:

@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import events
+
 from ..models import Enrollment, Lesson, LessonProgress
 
 
@@ -22,9 +24,11 @@ def complete_lesson(*, learner, lesson: Lesson, enrollment: Enrollment) -> bool:
     """
     now = timezone.now()
     record_lesson_visit(learner=learner, lesson=lesson)
-    LessonProgress.objects.filter(learner=learner, lesson=lesson, completed_at__isnull=True).update(
-        completed_at=now, updated_at=now
-    )
+    newly_completed = LessonProgress.objects.filter(
+        learner=learner, lesson=lesson, completed_at__isnull=True
+    ).update(completed_at=now, updated_at=now)
+    if newly_completed:
+        events.record_lesson_completed(enrollment=enrollment, lesson=lesson, completed_at=now)
     remaining = (
         Lesson.objects.current()
         .filter(course=lesson.course_id)
@@ -40,4 +44,6 @@ def complete_lesson(*, learner, lesson: Lesson, enrollment: Enrollment) -> bool:
     updated = Enrollment.objects.filter(pk=enrollment.pk, status=Enrollment.Status.ACTIVE).update(
         status=Enrollment.Status.COMPLETED, completed_at=now, updated_at=now
     )
+    if updated:
+        events.record_course_completed(enrollment=enrollment)
     return bool(updated)

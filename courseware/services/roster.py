@@ -14,6 +14,7 @@ from simple_history.utils import bulk_create_with_history
 
 from accounts import roles
 from accounts.models import User
+from integrations import events
 
 from ..models import Cohort, Enrollment
 
@@ -178,7 +179,7 @@ def _enroll_roster(cohort: Cohort, rows: list[RosterRow]) -> list[RosterRow]:
         Group.objects.get_or_create(name=roles.LEARNERS)[0].user_set.add(
             *(users[_key(row.email)] for row in missing)
         )
-    bulk_create_with_history(
+    enrollments = bulk_create_with_history(
         [
             Enrollment(
                 learner=users[_key(row.email)],
@@ -190,6 +191,9 @@ def _enroll_roster(cohort: Cohort, rows: list[RosterRow]) -> list[RosterRow]:
         ],
         Enrollment,
         batch_size=1000,
+    )
+    events.record_enrollments(
+        type=events.ENROLLMENT_CREATED, enrollment_ids=[e.pk for e in enrollments]
     )
     for row in new_rows:
         row.status, row.reason = "created", ""

@@ -8,9 +8,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from integrations import events, tasks
+
 from .. import grading, uploads
 from ..models import Assignment, AssignmentSchedule, Enrollment, Extension, Submission
-from . import notifications
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,9 @@ def submit_work(
             cap=assignment.late_cap_percent,
         )
     locked.save()
+    events.record_submission(submission=locked)
+    # robust: a queue that is down must not turn a submitted attempt into an error page.
     transaction.on_commit(
-        lambda: notifications.submission_received(submission_id=locked.pk), robust=True
+        lambda: tasks.send_submission_received.enqueue(submission_id=locked.pk), robust=True
     )
     return locked
