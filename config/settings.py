@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
     "accounts",
     "courseware",
     "integrations",
@@ -189,7 +190,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["courseware.api.permissions.ClientScopeOrStaff"],
     "DEFAULT_PAGINATION_CLASS": "courseware.api.pagination.StableCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "courseware.api.schema.ScopedAutoSchema",
     "EXCEPTION_HANDLER": "courseware.api.errors.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["courseware.api.throttling.ClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"client": env.str("API_RATE_LIMIT", default="1200/min")},
@@ -222,6 +223,7 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_TOKEN_URL": "/o/token/",
     "OAUTH2_SCOPES": None,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["courseware.api.schema.add_problem_responses"],
 }
 
 # Background work: the database queue by default, Redis/RQ when REDIS_URL is set.

@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Now
 from django.utils.text import slugify
 
 from .documents import DocumentError
@@ -201,7 +202,7 @@ def import_assignments(
 def _bump_version_if_changed(course: Course, report: AssessmentReport) -> None:
     # Cached lesson material keys on the course version.
     if report.changed:
-        Course.objects.filter(pk=course.pk).update(version=F("version") + 1)
+        Course.objects.filter(pk=course.pk).update(version=F("version") + 1, updated_at=Now())
         course.refresh_from_db(fields=["version"])
 
 

@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from .scopes import SCOPES
 
@@ -35,6 +36,8 @@ class ApiClient(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ApiClientQuerySet.as_manager()
+    # Audit: who changed a client's scopes, cohorts or status, and when.
+    history = HistoricalRecords(m2m_fields=[cohorts])
 
     class Meta:
         ordering = ["name"]
@@ -112,6 +115,8 @@ class WebhookEndpoint(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    history = HistoricalRecords(excluded_fields=["secret"])
+
     class Meta:
         ordering = ["client", "url"]
 
@@ -154,6 +159,9 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(db_index=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # A worker's lease on the delivery while it sends: one that dies mid-send leaves the
+    # delivery to be picked up again once the lease runs out.
+    locked_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -41,6 +41,12 @@ def _fast_hashing_and_clean_cache(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_immediately(settings):
+    """Run background tasks in the test's own process; worker tests set their own backend."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
 @pytest.fixture
 def course(db):
     """The real course, imported from the shipped document, outline, checks and assignments."""

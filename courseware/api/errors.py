@@ -47,6 +47,11 @@ def problem_exception_handler(exc, context):
     instance = request.get_full_path() if request else None
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        # One shape for clients: every field maps to a list of messages.
+        errors = {
+            field: messages if isinstance(messages, (list, dict)) else [messages]
+            for field, messages in errors.items()
+        }
         body = problem(
             response.status_code,
             "The request has invalid fields.",

@@ -125,6 +125,17 @@ class BulkEnrollmentInputSerializer(serializers.Serializer):
     items = EnrollmentInputSerializer(many=True, allow_empty=False, max_length=1000)
 
 
+class BulkItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    status = serializers.IntegerField(help_text="201 created, 200 already enrolled, 4xx refused.")
+    enrollment = serializers.IntegerField(required=False)
+    errors = serializers.JSONField(required=False)
+
+
+class BulkEnrollmentResultSerializer(serializers.Serializer):
+    results = BulkItemResultSerializer(many=True)
+
+
 class ProgressSerializer(serializers.Serializer):
     enrollment = serializers.IntegerField(source="pk")
     learner = serializers.IntegerField(source="learner_id")

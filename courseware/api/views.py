@@ -1,9 +1,12 @@
 """The LMS integration API, v1. Views parse, fetch scoped rows, call a service and answer."""
 
+from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -20,6 +23,7 @@ from courseware.models import (
     Enrollment,
     Grade,
     Lesson,
+    LessonProgress,
     RubricCriterion,
     Submission,
 )
@@ -37,6 +41,20 @@ class UpdatedSinceFilterSet(filters.FilterSet):
     updated_since = filters.IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Only rows changed at or after this time"
     )
+
+
+class IdFilter(filters.NumberFilter):
+    # A plain number, not a choice among rows: an id the caller may not see filters to
+    # nothing rather than answering 400, which would tell them the row exists.
+    field_class = forms.IntegerField
+
+
+def id_filter(field_name):
+    return IdFilter(field_name=f"{field_name}_id", min_value=1, max_value=2**63 - 1)
+
+
+class CourseIdFilterSet(UpdatedSinceFilterSet):
+    course = id_filter("course")
 
 
 class CourseViewSet(viewsets.ReadOnlyModelViewSet):
@@ -66,22 +84,22 @@ class CourseViewSet(viewsets.ReadOnlyModelViewSet):
 class LessonViewSet(viewsets.ReadOnlyModelViewSet):
     """Lessons with their sanitized HTML."""
 
+    lookup_value_regex = r"\d+"
     queryset = Lesson.objects.none()  # for the schema; get_queryset() scopes the rows
     read_scope = write_scope = "courses:read"
     serializer_class = serializers.LessonSerializer
-    filterset_fields = ["course"]
+    filterset_class = CourseIdFilterSet
 
     def get_queryset(self):
         return Lesson.objects.current().filter(course__is_published=True).select_related("module")
 
 
-class CohortFilterSet(UpdatedSinceFilterSet):
-    class Meta:
-        model = Cohort
-        fields = ["course"]
+class CohortFilterSet(CourseIdFilterSet):
+    pass
 
 
 class CohortViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = r"\d+"
     queryset = Cohort.objects.none()  # for the schema; get_queryset() scopes the rows
     read_scope = write_scope = "courses:read"
     serializer_class = serializers.CohortSerializer
@@ -96,8 +114,19 @@ class CohortViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None):
         """Progress of every learner in the cohort, a page at a time."""
-        cohort = self.get_object()
+        # Not get_object(): the list filters (updated_since) are about cohorts, not progress.
+        cohort = get_object_or_404(self.get_queryset(), pk=pk)
         queryset = Enrollment.objects.filter(cohort=cohort).with_progress()
+        try:
+            since = IsoDateTimeField(required=False).clean(request.query_params.get("updated_since"))
+        except DjangoValidationError as error:
+            raise ValidationError({"updated_since": error.messages}) from None
+        if since:
+            # Progress changes on LessonProgress rows, not on the enrollment itself.
+            changed = LessonProgress.objects.filter(
+                learner=OuterRef("learner"), lesson__course=cohort.course_id, updated_at__gte=since
+            )
+            queryset = queryset.filter(Q(updated_at__gte=since) | Exists(changed))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(serializers.ProgressSerializer(page, many=True).data)
 
@@ -114,6 +143,7 @@ class UserFilterSet(UpdatedSinceFilterSet):
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Learners the client knows: linked to it, or enrolled in its cohorts."""
 
+    lookup_value_regex = r"\d+"
     queryset = User.objects.none()  # for the schema; get_queryset() scopes the rows
     read_scope = "users:read"
     write_scope = "users:write"
@@ -149,9 +179,10 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 
 class EnrollmentFilterSet(UpdatedSinceFilterSet):
-    class Meta:
-        model = Enrollment
-        fields = ["cohort", "course", "learner", "status"]
+    cohort = id_filter("cohort")
+    course = id_filter("course")
+    learner = id_filter("learner")
+    status = filters.ChoiceFilter(choices=Enrollment.Status.choices)
 
 
 class EnrollmentViewSet(
@@ -162,6 +193,7 @@ class EnrollmentViewSet(
 ):
     """Enrollments in the client's cohorts. Creating is idempotent; deleting drops and keeps work."""
 
+    lookup_value_regex = r"\d+"
     queryset = Enrollment.objects.none()  # for the schema; get_queryset() scopes the rows
     read_scope = "enrollments:read"
     write_scope = "enrollments:write"
@@ -207,7 +239,10 @@ class EnrollmentViewSet(
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-    @extend_schema(request=serializers.BulkEnrollmentInputSerializer)
+    @extend_schema(
+        request=serializers.BulkEnrollmentInputSerializer,
+        responses=serializers.BulkEnrollmentResultSerializer,
+    )
     @action(detail=False, methods=["post"])
     @idempotent
     def bulk(self, request):
@@ -223,6 +258,8 @@ class EnrollmentViewSet(
                 results.append(
                     {"index": index, "status": error.status_code, "errors": error.detail}
                 )
+            except DjangoValidationError as error:
+                results.append({"index": index, "status": 400, "errors": error.messages})
             else:
                 results.append(
                     {"index": index, "status": 201 if created else 200, "enrollment": enrollment.pk}
@@ -241,10 +278,11 @@ class EnrollmentViewSet(
 
 
 class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = r"\d+"
     queryset = Assignment.objects.none()  # for the schema; get_queryset() scopes the rows
     read_scope = write_scope = "courses:read"
     serializer_class = serializers.AssignmentSerializer
-    filterset_fields = ["course"]
+    filterset_class = CourseIdFilterSet
 
     def get_queryset(self):
         return Assignment.objects.published().prefetch_related(
@@ -253,20 +291,22 @@ class AssignmentViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class WorkFilterSet(UpdatedSinceFilterSet):
-    cohort = filters.NumberFilter(field_name="submission__cohort")
-    assignment = filters.NumberFilter(field_name="submission__assignment")
-    learner = filters.NumberFilter(field_name="submission__learner")
+    cohort = id_filter("submission__cohort")
+    assignment = id_filter("submission__assignment")
+    learner = id_filter("submission__learner")
 
 
 class SubmissionFilterSet(UpdatedSinceFilterSet):
-    class Meta:
-        model = Submission
-        fields = ["cohort", "assignment", "learner", "status"]
+    cohort = id_filter("cohort")
+    assignment = id_filter("assignment")
+    learner = id_filter("learner")
+    status = filters.ChoiceFilter(choices=Submission.Status.choices)
 
 
 class SubmissionViewSet(viewsets.ReadOnlyModelViewSet):
     """Submitted work (never drafts) in the client's cohorts, read only."""
 
+    lookup_value_regex = r"\d+"
     queryset = Submission.objects.none()  # for the schema; get_queryset() scopes the rows
     read_scope = write_scope = "grades:read"
     serializer_class = serializers.SubmissionSerializer
@@ -279,6 +319,7 @@ class SubmissionViewSet(viewsets.ReadOnlyModelViewSet):
 class GradeViewSet(viewsets.ReadOnlyModelViewSet):
     """Released grades only, with the rubric breakdown."""
 
+    lookup_value_regex = r"\d+"
     queryset = Grade.objects.none()  # for the schema; get_queryset() scopes the rows
     read_scope = write_scope = "grades:read"
     serializer_class = serializers.GradeSerializer
@@ -294,15 +335,14 @@ class GradeViewSet(viewsets.ReadOnlyModelViewSet):
 
 class CheckResultFilterSet(UpdatedSinceFilterSet):
     updated_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-
-    class Meta:
-        model = CheckAttempt
-        fields = ["learner", "lesson"]
+    learner = id_filter("learner")
+    lesson = id_filter("lesson")
 
 
 class CheckResultViewSet(viewsets.ReadOnlyModelViewSet):
     """Knowledge-check attempts of learners in the client's cohorts."""
 
+    lookup_value_regex = r"\d+"
     queryset = CheckAttempt.objects.none()  # for the schema; get_queryset() scopes the rows
     read_scope = write_scope = "progress:read"
     serializer_class = serializers.CheckResultSerializer

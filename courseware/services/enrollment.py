@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from integrations import events
@@ -91,7 +92,7 @@ def move_enrollments(*, enrollments, cohort: Cohort) -> int:
     Submission.objects.filter(
         learner__in=[enrollment.learner_id for enrollment in moving],
         assignment__course=cohort.course_id,
-    ).update(cohort=cohort)
+    ).update(cohort=cohort, updated_at=timezone.now())
     events.record_enrollments(
         type=events.ENROLLMENT_UPDATED,
         enrollment_ids=list(moved_from),

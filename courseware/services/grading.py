@@ -96,6 +96,7 @@ def grade_submission(
         submission.save(update_fields=["status", "updated_at"])
     if newly_released:
         events.record_grades_released(grade_ids=[grade.pk])
+    if notify:
         # robust: a queue being down must not turn a saved grade into an error page.
         transaction.on_commit(
             lambda: tasks.send_grades_released.enqueue(grade_ids=[grade.pk]), robust=True
