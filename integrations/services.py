@@ -1,7 +1,7 @@
 """Writes on behalf of API clients: finding or creating their learners."""
 
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
 from accounts import roles
@@ -38,6 +38,9 @@ def find_or_create_learner(
     user = link.user if link else None
     if user is None and email:
         user = User.objects.filter(email__iexact=email).first()
+        if user is not None and user.is_staff:
+            # Staff accounts are not learners an LMS may claim and enroll.
+            raise LearnerConflict({"email": "This address belongs to a staff account."})
     created = False
     if user is None:
         if not email:
@@ -46,10 +49,16 @@ def find_or_create_learner(
             )
         user = User(email=User.objects.normalize_email(email), display_name=display_name)
         user.set_unusable_password()
-        user.full_clean()
-        user.save()
-        user.groups.add(Group.objects.get_or_create(name=roles.LEARNERS)[0])
-        created = True
+        user.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # The same learner was created by a concurrent request: use theirs.
+            user = User.objects.get(email__iexact=email)
+        else:
+            user.groups.add(Group.objects.get_or_create(name=roles.LEARNERS)[0])
+            created = True
     if link is None:
         link, _ = ClientLearner.objects.get_or_create(client=client, user=user)
         if external_id:

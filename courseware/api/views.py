@@ -1,5 +1,7 @@
 """The LMS integration API, v1. Views parse, fetch scoped rows, call a service and answer."""
 
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -37,8 +39,14 @@ from .idempotency import idempotent
 from .permissions import api_client, cohorts_for, learners_for
 
 
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    # PostgreSQL refuses UTC offsets beyond ±15:59, which ISO 8601 allows: compare in UTC.
+    def filter(self, qs, value):
+        return super().filter(qs, value.astimezone(datetime.UTC) if value else value)
+
+
 class UpdatedSinceFilterSet(filters.FilterSet):
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="Only rows changed at or after this time"
     )
 
@@ -118,10 +126,13 @@ class CohortViewSet(viewsets.ReadOnlyModelViewSet):
         cohort = get_object_or_404(self.get_queryset(), pk=pk)
         queryset = Enrollment.objects.filter(cohort=cohort).with_progress()
         try:
-            since = IsoDateTimeField(required=False).clean(request.query_params.get("updated_since"))
+            since = IsoDateTimeField(required=False).clean(
+                request.query_params.get("updated_since")
+            )
         except DjangoValidationError as error:
             raise ValidationError({"updated_since": error.messages}) from None
         if since:
+            since = since.astimezone(datetime.UTC)
             # Progress changes on LessonProgress rows, not on the enrollment itself.
             changed = LessonProgress.objects.filter(
                 learner=OuterRef("learner"), lesson__course=cohort.course_id, updated_at__gte=since
@@ -217,9 +228,7 @@ class EnrollmentViewSet(
             learner=user, course=cohort.course, cohort=cohort, source=Enrollment.Source.API
         )
         if enrollment.cohort_id != cohort.pk:
-            raise Conflict(
-                f"The learner is already enrolled in another cohort of this course (enrollment {enrollment.pk})."
-            )
+            raise Conflict("The learner is already enrolled in another cohort of this course.")
         return enrollment, created
 
     @extend_schema(
@@ -334,7 +343,7 @@ class GradeViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CheckResultFilterSet(UpdatedSinceFilterSet):
-    updated_since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    updated_since = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     learner = id_filter("learner")
     lesson = id_filter("lesson")
 
