@@ -49,7 +49,8 @@ def find_or_create_learner(
             )
         user = User(email=User.objects.normalize_email(email), display_name=display_name)
         user.set_unusable_password()
-        user.full_clean(validate_unique=False)
+        # Uniqueness is left to the database, which also settles concurrent creates.
+        user.full_clean(validate_unique=False, validate_constraints=False)
         try:
             with transaction.atomic():
                 user.save()
