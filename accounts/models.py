@@ -75,3 +75,26 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.display_name or self.email.split("@")[0]
+
+
+class LtiIdentity(models.Model):
+    """The account an LMS means by a subject: LTI users are found by (issuer, subject).
+
+    Never by e-mail alone: two platforms may send the same address for different people,
+    and a platform may change a person's address.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="lti_identities")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "LTI identity"
+        verbose_name_plural = "LTI identities"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_lti_subject")
+        ]
+
+    def __str__(self):
+        return f"{self.subject} at {self.issuer}"

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_rq",
+    "lti_tool",
     "accounts",
     "courseware",
     "integrations",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "courseware.lti.middleware.FrameCookiesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "courseware.lti.middleware.FrameAncestorsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -177,6 +180,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# LTI 1.3 (courseware/lti/). Plain-HTTP platforms are refused; tests allow loopback ones.
+LTI_ALLOW_LOOPBACK_HTTP = env.bool("LTI_ALLOW_LOOPBACK_HTTP", default=False)
+# How often the worker's dispatcher reads each LMS course's roster (NRPS).
+LTI_ROSTER_SYNC_HOURS = env.int("LTI_ROSTER_SYNC_HOURS", default=6)
 
 # Absolute links in emails point here.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("courseware.api.urls")),
     path("o/token/", TokenView.as_view(), name="oauth2-token"),
+    path("lti/", include("courseware.lti.urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("courseware.urls")),
 ]

@@ -189,9 +189,28 @@ class CohortAdmin(admin.ModelAdmin):
     filter_horizontal = ["instructors"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [AssignmentScheduleInline]
+    actions = ["sync_lms_roster"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).taught_by(request.user)
+
+    @admin.action(description="Sync roster from the LMS (LTI)", permissions=["change"])
+    def sync_lms_roster(self, request, queryset):
+        from ..lti.http import PlatformError
+        from ..lti.roster import sync_roster
+
+        for cohort in queryset.select_related("lti_context__deployment__registration"):
+            if cohort.lti_context is None:
+                self.message_user(
+                    request, f"{cohort.name}: not linked to an LMS course.", messages.WARNING
+                )
+                continue
+            try:
+                report = sync_roster(cohort=cohort)
+            except PlatformError as error:
+                self.message_user(request, f"{cohort.name}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{cohort.name}: {report}.", messages.SUCCESS)
 
     def has_view_permission(self, request, obj=None):
         allowed = super().has_view_permission(request, obj)

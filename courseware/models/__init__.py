@@ -2,6 +2,7 @@ from .assignments import Assignment, AssignmentSchedule, Extension, RubricCriter
 from .checks import CheckAttempt, Choice, Question
 from .course import Course, Lesson, Module
 from .enrollment import Cohort, Enrollment, LessonProgress
+from .lti import FrameAncestor, LinkedResource, LtiLogin, ScorePost
 from .submissions import Grade, Submission
 
 __all__ = [
@@ -13,12 +14,16 @@ __all__ = [
     "Course",
     "Enrollment",
     "Extension",
+    "FrameAncestor",
     "Grade",
     "Lesson",
     "LessonProgress",
+    "LinkedResource",
+    "LtiLogin",
     "Module",
     "Question",
     "RubricCriterion",
     "RubricLevel",
+    "ScorePost",
     "Submission",
 ]

@@ -48,6 +48,18 @@ class Cohort(models.Model):
     is_default = models.BooleanField(
         default=False, help_text="Self-enrollment from the course page joins this cohort."
     )
+    # The LMS course this cohort runs in, for cohorts made by an LTI launch.
+    lti_context = models.OneToOneField(
+        "lti_tool.LtiContext",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cohort",
+        verbose_name="LTI context",
+    )
+    roster_synced_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the LMS roster was last read."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

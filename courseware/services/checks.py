@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from ..lti import scores as lti_scores
 from ..models import CheckAttempt, Lesson, Question
 
 
@@ -33,7 +34,9 @@ def submit_check(*, learner, lesson: Lesson, answers: dict[int, set[int]]) -> Ch
         stored[str(question.pk)] = sorted(chosen)
     if errors:
         raise ValidationError(errors)
-    return CheckAttempt.objects.create(
+    earlier = CheckAttempt.objects.filter(learner=learner, lesson=lesson)
+    earlier_best = max(earlier.values_list("percent", flat=True), default=None)
+    attempt = CheckAttempt.objects.create(
         learner=learner,
         lesson=lesson,
         answers=stored,
@@ -41,3 +44,6 @@ def submit_check(*, learner, lesson: Lesson, answers: dict[int, set[int]]) -> Ch
         max_score=len(questions),
         percent=round(100 * score / len(questions)),
     )
+    if earlier_best is None or attempt.percent > earlier_best:
+        lti_scores.record_check_score(learner=learner, lesson=lesson)
+    return attempt

@@ -9,6 +9,7 @@ from django.utils import timezone
 from integrations import events, tasks
 
 from .. import grading
+from ..lti import scores as lti_scores
 from ..models import Grade, RubricCriterion, Submission
 
 
@@ -96,6 +97,9 @@ def grade_submission(
         submission.save(update_fields=["status", "updated_at"])
     if newly_released:
         events.record_grades_released(grade_ids=[grade.pk])
+    if grade.released_at is not None:
+        # A regrade of a released grade goes to the LMS too.
+        lti_scores.record_released_grades(grade_ids=[grade.pk])
     if notify:
         # robust: a queue being down must not turn a saved grade into an error page.
         transaction.on_commit(
@@ -116,6 +120,7 @@ def release_grades(*, grades, released_by) -> int:
         released.append(grade.pk)
     if released:
         events.record_grades_released(grade_ids=released)
+        lti_scores.record_released_grades(grade_ids=released)
         transaction.on_commit(
             lambda: tasks.send_grades_released.enqueue(grade_ids=released), robust=True
         )

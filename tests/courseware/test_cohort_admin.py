@@ -373,6 +373,7 @@ def test_enrollment_changelist_queries_do_not_grow_with_the_rows(instructor_clie
             assert instructor_client.get(reverse(CHANGELIST)).status_code == 200
         return len(queries)
 
+    count_queries()  # The first page of a process fills caches (frame ancestors).
     EnrollmentFactory.create_batch(5, cohort=cohort)
     with_five = count_queries()
     EnrollmentFactory.create_batch(25, cohort=cohort)

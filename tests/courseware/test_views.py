@@ -464,7 +464,7 @@ def test_unenrolled_learner_cannot_mark_a_lesson_complete(client, learner, cours
 # Dashboard
 
 
-def test_dashboard_requires_sign_in(client):
+def test_dashboard_requires_sign_in(client, db):
     dashboard = reverse("courseware:dashboard")
 
     response = client.get(dashboard)

@@ -6,6 +6,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from courseware.lti.tasks import queue_due_work as queue_due_lti_work
 from integrations.tasks import DISPATCH_BATCH, dispatch_due_deliveries
 
 
@@ -30,6 +31,10 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, self._stop)
         while True:
             queued = dispatch_due_deliveries.call()
+            # LTI score posts whose task was lost, and LMS rosters due for a sync.
+            lti_queued = queue_due_lti_work()
+            if lti_queued and verbosity:
+                self.stdout.write(f"Queued {lti_queued} LTI task(s).")
             if queued and verbosity:
                 plural = "ies" if queued != 1 else "y"
                 self.stdout.write(f"Queued {queued} webhook deliver{plural}.")
