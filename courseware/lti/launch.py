@@ -158,6 +158,9 @@ def validate_launch(request) -> Launch:
         raise LaunchError(f"The platform's launch was refused: {error}") from error
     except PlatformError as error:
         raise LaunchError(f"The platform's keys could not be read: {error}") from error
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        # pylti1p3 assumes well-formed JSON objects; anything else is a malformed token.
+        raise LaunchError("The platform's launch is malformed.") from error
     data = message.get_launch_data()
     registration = message.get_tool_conf().registration
     deployment = message.get_tool_conf().deployment

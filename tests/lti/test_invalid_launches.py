@@ -4,9 +4,11 @@ lti_errormsg), never a 500, with no session and nothing written to the database.
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from django.conf import settings
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from lti_tool.models import LtiContext, LtiDeployment, LtiResourceLink
 
@@ -38,7 +40,7 @@ def assert_refused(response, before):
         assert "lti_errormsg=" in response["Location"], response["Location"]
     else:
         assert 400 <= response.status_code < 500, response.status_code
-    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert django_settings.SESSION_COOKIE_NAME not in response.cookies
     assert snapshot() == before
 
 
@@ -176,3 +178,29 @@ def test_launch_without_the_state_cookie_offers_a_new_window(lms, course):
     assert response.status_code == 403
     assert b'target="_blank"' in response.content
     assert b"/lti/login/?iss=" in response.content
+
+
+def _b64(value) -> str:
+    import base64
+    import json
+
+    raw = json.dumps(value).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(header=json_values, body=json_values, signature=st.text(max_size=20))
+def test_any_malformed_token_is_refused_never_a_server_error(lms, course, header, body, signature):
+    auth = lms.login(lesson_url(course))
+    before = snapshot()
+    token = f"{_b64(header)}.{_b64(body)}.{signature}"
+
+    assert_refused(lms.post_launch(auth, token), before)
