@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from simple_history.models import HistoricalRecords
 from django.utils import timezone as django_timezone
 
 
@@ -47,6 +48,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=django_timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Who changed an account's roles and rights, and when (never the password hash).
+    history = HistoricalRecords(
+        m2m_fields=["groups"], excluded_fields=["password", "last_login", "updated_at"]
+    )
 
     objects = UserManager()
 

@@ -180,7 +180,7 @@ class AssignmentScheduleInline(admin.TabularInline):
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(SimpleHistoryAdmin):
     form = CohortForm
     list_display = ["name", "course", "join_policy", "capacity", "starts_on", "ends_on"]
     list_filter = ["course", "join_policy"]

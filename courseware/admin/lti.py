@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from lti_tool.admin import LtiRegistrationAdmin as DjangoLtiRegistrationAdmin
 from lti_tool.models import LtiDeployment, LtiRegistration
+from simple_history.admin import SimpleHistoryAdmin
 
 from ..lti import scores
 from ..models import FrameAncestor, ScorePost
@@ -23,7 +24,7 @@ class FrameAncestorInline(admin.TabularInline):
 
 
 @admin.register(LtiRegistration)
-class LtiRegistrationAdmin(DjangoLtiRegistrationAdmin):
+class LtiRegistrationAdmin(SimpleHistoryAdmin, DjangoLtiRegistrationAdmin):
     """Manual registration for platforms without dynamic registration: issuer, client id,
     the platform's URLs, and its deployment ids."""
 

@@ -64,6 +64,10 @@ class Cohort(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CohortQuerySet.as_manager()
+    # Who gave whom an instructor's rights over the cohort, and when.
+    history = HistoricalRecords(
+        m2m_fields=["instructors"], excluded_fields=["roster_synced_at", "updated_at"]
+    )
 
     class Meta:
         ordering = ["course", "-is_default", "name"]

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from lti_tool.models import LtiDeployment, LtiRegistration
+from simple_history import register
 
 from .assignments import Assignment
 from .course import Lesson
@@ -147,3 +149,9 @@ class ScorePost(models.Model):
 
     def __str__(self):
         return f"{self.label} for {self.learner}"
+
+
+# Audit trail of platform registrations and deployments (who, when, what), kept here
+# because django-lti's models have none.
+register(LtiRegistration, app="courseware", excluded_fields=["private_key"])
+register(LtiDeployment, app="courseware")

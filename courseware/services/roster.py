@@ -176,8 +176,12 @@ def _enroll_roster(cohort: Cohort, rows: list[RosterRow]) -> list[RosterRow]:
     if created_users:
         users = _users_by_email([row.email for row in new_rows])
         # Only new accounts: an existing instructor enrolled as a learner keeps their role.
-        Group.objects.get_or_create(name=roles.LEARNERS)[0].user_set.add(
-            *(users[_key(row.email)] for row in missing)
+        # Through rows in bulk: new accounts' creation is their history record already.
+        learners = Group.objects.get_or_create(name=roles.LEARNERS)[0]
+        Membership = learners.user_set.through
+        Membership.objects.bulk_create(
+            [Membership(user=users[_key(row.email)], group=learners) for row in missing],
+            ignore_conflicts=True,
         )
     enrollments = bulk_create_with_history(
         [

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import authenticate
+from django.test import RequestFactory
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -19,7 +20,11 @@ def test_demo_data_creates_accounts_that_can_sign_in(course, settings, capsys):
     call_command("create_demo_data")
     output = capsys.readouterr().out
     assert "learner@example.com / learn-diplomacy-2026" in output
-    learner = authenticate(email="learner@example.com", password="learn-diplomacy-2026")
+    learner = authenticate(
+        RequestFactory().post("/accounts/login/"),
+        email="learner@example.com",
+        password="learn-diplomacy-2026",
+    )
     assert learner is not None and not learner.is_staff
     assert learner.groups.filter(name=roles.LEARNERS).exists()
     instructor = User.objects.get(email="instructor@example.com")
