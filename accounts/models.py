@@ -1,7 +1,7 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from simple_history.models import HistoricalRecords
 from django.utils import timezone as django_timezone
+from simple_history.models import HistoricalRecords
 
 
 class UserManager(BaseUserManager):

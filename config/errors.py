@@ -8,8 +8,8 @@ again shortly is the right thing for a person or an LMS to do.
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.template import loader
 from django.http import HttpResponse
+from django.template import loader
 from django.views import defaults
 
 from courseware.api.errors import problem_response

@@ -122,7 +122,8 @@ def _question_spec(data: dict, lesson_title: str):
         )
     if correct == 0 or (kind == "single" and correct != 1) or correct == len(choices):
         raise DocumentError(
-            f"{where} ({prompt[:40]!r}) has {correct} correct choices; that cannot be a {kind}-choice question."
+            f"{where} ({prompt[:40]!r}) has {correct} correct choices; "
+            f"that cannot be a {kind}-choice question."
         )
     return (
         kind,

@@ -1,4 +1,7 @@
-"""Grade arithmetic: deadlines, lateness, penalties and rubric scores. Pure functions, no queries."""
+"""Grade arithmetic: deadlines, lateness, penalties and rubric scores.
+
+Pure functions, no queries.
+"""
 
 import math
 import zoneinfo
@@ -36,7 +39,7 @@ def add_local_days(moment: datetime, days: int, tz: str) -> datetime:
 
 
 def days_late(*, submitted_at: datetime, due_at: datetime, tz: str) -> int:
-    """Return how many started calendar days (in the cohort's zone) the work is late; 0 if on time."""
+    """Return how many started calendar days (cohort's zone) the work is late; 0 if on time."""
     if submitted_at <= due_at:
         return 0
     # An estimate from elapsed hours, corrected for days that DST made 23 or 25 hours long.

@@ -92,6 +92,9 @@ class IdempotencyKey(models.Model):
             models.UniqueConstraint(fields=["client", "key"], name="idempotency_key_unique")
         ]
 
+    def __str__(self):
+        return f"{self.key} ({self.status_code or 'in progress'})"
+
 
 def new_webhook_secret():
     return secrets.token_urlsafe(32)

@@ -66,7 +66,9 @@ def find_or_create_learner(
             if link.external_id and link.external_id != external_id:
                 raise LearnerConflict(
                     {
-                        "external_id": f"This learner already has the external id {link.external_id!r}."
+                        "external_id": (
+                            f"This learner already has the external id {link.external_id!r}."
+                        )
                     }
                 )
             link.external_id = external_id

@@ -14,7 +14,7 @@ from .permissions import api_client
 
 
 def idempotent(view_method):
-    """Wrap a POST handler so a retried request replays the first response instead of acting twice."""
+    """Wrap a POST handler: a retried request replays the first response, not acting twice."""
 
     @functools.wraps(view_method)
     def wrapper(self, request, *args, **kwargs):

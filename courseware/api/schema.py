@@ -37,7 +37,8 @@ class ScopedAutoSchema(AutoSchema):
         view = self.view
         scope = getattr(view, "action_scopes", {}).get(getattr(view, "action", None))
         if scope is None:
-            scope = view.read_scope if self.method in ("GET", "HEAD", "OPTIONS") else view.write_scope
+            reading = self.method in ("GET", "HEAD", "OPTIONS")
+            scope = view.read_scope if reading else view.write_scope
         # super() registers the security schemes; the OAuth2 entry names this view's scope,
         # which drf-spectacular cannot read from our permission class.
         others = [entry for entry in super().get_auth() if "oauth2" not in entry]
@@ -59,6 +60,9 @@ def add_problem_responses(result, generator, **kwargs):
             for code in codes:
                 operation["responses"].setdefault(
                     code,
-                    {"description": DESCRIPTIONS[code], "content": {PROBLEM_CONTENT_TYPE: {"schema": reference}}},
+                    {
+                        "description": DESCRIPTIONS[code],
+                        "content": {PROBLEM_CONTENT_TYPE: {"schema": reference}},
+                    },
                 )
     return result

@@ -168,7 +168,8 @@ class AssignmentSerializer(serializers.ModelSerializer):
         model = Assignment
         fields = [
             "id", "course", "slug", "title", "prompt_html", "points_possible", "max_attempts",
-            "late_percent_per_day", "late_cap_percent", "hard_cutoff_days", "criteria", "updated_at",
+            "late_percent_per_day", "late_cap_percent", "hard_cutoff_days", "criteria",
+            "updated_at",
         ]  # fmt: skip
 
 

@@ -202,7 +202,10 @@ class EnrollmentViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Enrollments in the client's cohorts. Creating is idempotent; deleting drops and keeps work."""
+    """Enrollments in the client's cohorts.
+
+    Creating is idempotent; deleting drops the learner and keeps their work.
+    """
 
     lookup_value_regex = r"\d+"
     queryset = Enrollment.objects.none()  # for the schema; get_queryset() scopes the rows

@@ -14,7 +14,8 @@ from .enrollment import Cohort
 
 def attachment_path(submission, filename):
     # Stored under a generated name: the learner's file name is kept in attachment_name.
-    return f"submissions/{submission.assignment_id}/{submission.learner_id}/{submission.attempt}-{filename}"
+    folder = f"submissions/{submission.assignment_id}/{submission.learner_id}"
+    return f"{folder}/{submission.attempt}-{filename}"
 
 
 class SubmissionQuerySet(models.QuerySet):
@@ -26,7 +27,10 @@ class SubmissionQuerySet(models.QuerySet):
             # A draft is the learner's own until submitted, even to their instructors.
             return self.filter(
                 Q(learner=user)
-                | (Q(cohort__in=Cohort.objects.taught_by(user)) & ~Q(status=Submission.Status.DRAFT))
+                | (
+                    Q(cohort__in=Cohort.objects.taught_by(user))
+                    & ~Q(status=Submission.Status.DRAFT)
+                )
             )
         return self.filter(learner=user)
 

@@ -49,7 +49,10 @@ def grades_released(*, grade_ids: list[int]) -> None:
             + _site_url(
                 reverse(
                     "courseware:assignment-detail",
-                    kwargs={"course_slug": assignment.course.slug, "assignment_slug": assignment.slug},
+                    kwargs={
+                        "course_slug": assignment.course.slug,
+                        "assignment_slug": assignment.slug,
+                    },
                 )
             )
             for assignment in dict.fromkeys(assignments)

@@ -20,7 +20,7 @@ def default_due_at(*, cohort: Cohort, assignment: Assignment) -> datetime | None
 
 @transaction.atomic
 def schedule_cohort(*, cohort: Cohort) -> int:
-    """Give the cohort a schedule for every assignment that lacks one; return how many were added."""
+    """Give the cohort a schedule for each assignment that lacks one; return how many."""
     have = set(cohort.schedules.values_list("assignment_id", flat=True))
     added = [
         AssignmentSchedule(

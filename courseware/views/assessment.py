@@ -125,7 +125,8 @@ def _save_or_submit(request, assignment, enrollment, form):
                 attempt=attempt,
             )
             late = (
-                f" It is {submission.days_late} day(s) late: a {submission.penalty_percent}% penalty applies."
+                f" It is {submission.days_late} day(s) late: "
+                f"a {submission.penalty_percent}% penalty applies."
                 if submission.is_late
                 else ""
             )

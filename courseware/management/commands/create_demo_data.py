@@ -82,7 +82,8 @@ class Command(BaseCommand):
             default.instructors.add(instructor)
         services.schedule_cohort(cohort=cohort)
         self.stdout.write(
-            f"{'Created' if created else 'Kept'} cohort: {cohort.name}, taught by {instructor.email}"
+            f"{'Created' if created else 'Kept'} cohort: {cohort.name}, "
+            f"taught by {instructor.email}"
         )
         return cohort
 
