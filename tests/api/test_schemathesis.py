@@ -1,5 +1,7 @@
 """Schemathesis against the served schema, in process: no 5xx and no answer outside the schema."""
 
+import os
+
 import hypothesis
 import pytest
 import schemathesis
@@ -28,7 +30,8 @@ def _fuzzing_friendly(settings, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
 @hypothesis.settings(
-    max_examples=20,
+    # Many examples per operation; SCHEMATHESIS_MAX_EXAMPLES raises it for a long fuzz.
+    max_examples=int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "50")),
     deadline=None,
     database=None,
     suppress_health_check=list(hypothesis.HealthCheck),

@@ -222,3 +222,20 @@ def test_score_url_keeps_the_line_items_query():
     assert scores._scores_url("https://moodle.example/lineitems/5/lineitem?type_id=1") == (
         "https://moodle.example/lineitems/5/lineitem/scores?type_id=1"
     )
+
+
+def test_a_score_whose_worker_died_is_sent_once_the_lease_runs_out(
+    launched, instructor, lms, django_capture_on_commit_callbacks
+):
+    from courseware.lti import tasks
+
+    assignment, enrollment = launched
+    grade(handed_in(assignment, enrollment), instructor, release=True)  # queued, never sent
+    # A worker claimed it and was killed: attempts counted, lease taken, nothing sent.
+    stale = timezone.now() - timedelta(minutes=10)
+    ScorePost.objects.update(attempts=1, locked_until=stale, updated_at=stale)
+
+    tasks.queue_due_work()
+
+    assert len(lms.platform.scores) == 1
+    assert ScorePost.objects.get().status == ScorePost.Status.SENT

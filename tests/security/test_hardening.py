@@ -167,3 +167,18 @@ def test_the_api_answers_problem_json_503_when_the_database_is_gone(client, data
     assert response.status_code == 503
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["status"] == 503
+
+
+def test_no_private_key_or_secret_is_committed():
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    markers = (b"PRIVATE KEY-----", b"BEGIN OPENSSH PRIVATE", b"sk_live_", b"AKIA")
+    found = []
+    for name in filter(None, tracked):
+        path = ROOT / name.decode()
+        if path.is_file() and path.stat().st_size < 5_000_000:
+            content = path.read_bytes()
+            found += [name.decode() for marker in markers if marker in content]
+    # This file names the markers it looks for.
+    assert [name for name in found if not name.endswith("test_hardening.py")] == []
