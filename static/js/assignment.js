@@ -23,7 +23,8 @@
     data.append("action", "save");
     data.append("attempt", form.querySelector("[name=attempt]").value);
     var sending = body.value;
-    fetch(form.action || window.location.href, {
+    // getAttribute: the submit buttons are named "action", which shadows form.action.
+    fetch(form.getAttribute("action") || window.location.href, {
       method: "POST",
       body: data,
       headers: { "X-Autosave": "1" },

@@ -113,9 +113,7 @@ def test_sign_in_is_throttled_per_address_across_accounts(client, settings):
     assert response.status_code == 429
 
 
-def test_a_good_sign_in_before_the_limit_resets_the_count_and_rotates_the_session(
-    client, settings
-):
+def test_a_good_sign_in_before_the_limit_resets_the_count_and_rotates_the_session(client, settings):
     settings.AXES_FAILURE_LIMIT = 3
     user = UserFactory(email="someone@example.org")
     user.set_password("the right password 1")
@@ -171,7 +169,10 @@ def test_the_api_answers_problem_json_503_when_the_database_is_gone(client, data
 
 def test_no_private_key_or_secret_is_committed():
     tracked = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+        ["git", "ls-files", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,  # noqa: S607
     ).stdout.split(b"\0")
     markers = (b"PRIVATE KEY-----", b"BEGIN OPENSSH PRIVATE", b"sk_live_", b"AKIA")
     found = []
