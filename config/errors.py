@@ -27,8 +27,22 @@ def not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+# OperationalErrors that are bugs, not an unreachable database (SQLite reports these so).
+PROGRAMMING_ERRORS = ("no such table", "no such column", "has no column", "syntax error")
+
+
+def _database_unavailable(error) -> bool:
+    """Whether the error means the database cannot be reached (gone, restarting, locked)."""
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    message = str(error).lower()
+    return not any(marker in message for marker in PROGRAMMING_ERRORS)
+
+
 def server_error(request):
-    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+    if _database_unavailable(sys.exc_info()[1]):
         return service_unavailable(request)
     if _is_api(request):
         return problem_response(request, 500, "The server failed to answer; the error is logged.")

@@ -303,6 +303,9 @@ TASKS = {
     )
 }
 RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0"}}
+# Django-RQ's admin dashboard shows every queued job (learners' e-mails, webhook payloads)
+# to any staff user and can empty queues: it stays off. Use `rqstats` from a shell.
+RQ_SHOW_ADMIN_LINK = False
 # Named so migrations that point at OAuth applications can depend on them.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105

@@ -194,6 +194,18 @@ class CohortAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).taught_by(request.user)
 
+    def history_view(self, request, object_id, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404  # Not another instructor's cohort, nor whether it exists.
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if self.get_object(request, unquote(object_id)) is None:
+            raise Http404
+        if request.method == "POST" and not roles.sees_every_cohort(request.user):
+            raise PermissionDenied  # Reverting instructors or dates is the course staff's call.
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     @admin.action(description="Sync roster from the LMS (LTI)", permissions=["change"])
     def sync_lms_roster(self, request, queryset):
         from ..lti.http import PlatformError

@@ -19,16 +19,24 @@ class ClientScopeOrStaff(BasePermission):
         if isinstance(token, AccessToken):
             scope = getattr(view, "action_scopes", {}).get(getattr(view, "action", None))
             if scope is None:
-                scope = view.read_scope if request.method in SAFE_METHODS else view.write_scope
+                reading = request.method in SAFE_METHODS
+                scope = getattr(view, "read_scope" if reading else "write_scope", None)
+            if scope is None:
+                # A view without scopes (the API root's list of links) only needs a token.
+                return token.is_valid() and _active_client(token)
             if not token.is_valid([scope]):
                 raise exceptions.PermissionDenied(f"This token lacks the scope “{scope}”.")
-            client = getattr(token.application, "api_client", None)
-            return client is not None and client.is_active
+            return _active_client(token)
         if request.user and request.user.is_authenticated:
             if not request.user.is_staff:
                 raise exceptions.PermissionDenied("The API is for LMS clients and staff.")
             return True
         raise exceptions.NotAuthenticated()
+
+
+def _active_client(token) -> bool:
+    client = getattr(token.application, "api_client", None)
+    return client is not None and client.is_active
 
 
 def api_client(request):

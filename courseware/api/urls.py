@@ -6,7 +6,9 @@ from . import views
 
 app_name = "api"
 
+# No `.json` suffix routes: the API speaks JSON only, chosen by Accept.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("courses", views.CourseViewSet, basename="course")
 router.register("lessons", views.LessonViewSet, basename="lesson")
 router.register("cohorts", views.CohortViewSet, basename="cohort")

@@ -16,6 +16,7 @@ from accounts.services import user_for_lti_subject
 from ..models import Assignment, Cohort, Course, Enrollment, FrameAncestor, Lesson, LinkedResource
 from ..services.enrollment import enroll_learner, move_enrollments
 from . import claims
+from .http import PlatformError, check_url
 from .launch import Launch, LaunchError
 
 
@@ -45,10 +46,16 @@ def accept_launch(launch: Launch) -> LaunchResult:
     if launch.message_type == claims.DEEP_LINKING_REQUEST:
         if not instructor:
             raise LaunchError("Only instructors can choose the course's activities to add.")
+        settings = launch.claim("deep_linking_settings") or {}
+        try:
+            # The answer is a form posted to this URL: only the platform's own https URL.
+            check_url(str(settings.get("deep_link_return_url") or ""), what="deep_link_return_url")
+        except PlatformError as error:
+            raise LaunchError(str(error)) from error
         deep_linking = {
             "registration": launch.registration.pk,
             "deployment_id": launch.deployment.deployment_id,
-            "settings": launch.claim("deep_linking_settings") or {},
+            "settings": settings,
             "course": course.pk,
         }
     user = user_for_lti_subject(
