@@ -16,9 +16,11 @@ from .rendering import escape_markdown
 
 INTRODUCTION = "Introduction"
 MAX_HEADING_LENGTH = 100
+# Lesson and module titles hold this much; a longer Markdown heading is refused.
+MAX_TITLE_LENGTH = 200
 MAX_HEADING_WORDS = 14
 _CLOSING_PUNCTUATION = tuple(".,;:!?…\"'”’)]")
-_MARKDOWN_HEADING = re.compile(r"^(#{1,2})\s+(.+?)\s*#*\s*$")
+_MARKDOWN_HEADING = re.compile(r"^(#{1,2})\s+(\S.*?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
@@ -133,7 +135,12 @@ def _parse_markdown(text: str) -> list[Section]:
             in_fence = not in_fence
         heading = None if in_fence else _MARKDOWN_HEADING.match(line)
         if heading:
-            sections.append(Section(title=heading.group(2).strip(), level=len(heading.group(1))))
+            title = heading.group(2).strip()
+            if len(title) > MAX_TITLE_LENGTH:
+                raise DocumentError(
+                    f"A heading is longer than {MAX_TITLE_LENGTH} characters: {title[:60]!r}…"
+                )
+            sections.append(Section(title=title, level=len(heading.group(1))))
         else:
             sections[-1].lines.append(line)
     return sections

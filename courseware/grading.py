@@ -35,7 +35,12 @@ def add_local_days(moment: datetime, days: int, tz: str) -> datetime:
     """Return the same wall-clock time `days` calendar days later in the zone, across DST."""
     local = moment.astimezone(zoneinfo.ZoneInfo(tz))
     # Aware arithmetic in one zone works on wall-clock time, so 23:59 stays 23:59.
-    return (local + timedelta(days=days)).astimezone(moment.tzinfo)
+    later = local + timedelta(days=days)
+    if days:
+        # On a night the clocks go back at midnight, 23:59 comes twice: the day ends at the
+        # second one (fold=1), so work handed in between is still in that calendar day.
+        later = later.replace(fold=1)
+    return later.astimezone(moment.tzinfo)
 
 
 def days_late(*, submitted_at: datetime, due_at: datetime, tz: str) -> int:

@@ -43,7 +43,8 @@ def reading_minutes(text: str) -> int:
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}<>#|~!&])")
-_LINE_START_BULLET = re.compile(r"^(\s*)([-+=])(?=\s|$)")
+# A leading -, + or = could start a list, a rule (---) or a setext heading: escape it.
+_LINE_START_BULLET = re.compile(r"^(\s*)([-+=])")
 _LINE_START_NUMBER = re.compile(r"^(\s*\d+)([.)])(?=\s|$)")
 
 

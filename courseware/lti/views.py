@@ -19,7 +19,7 @@ from . import deep_linking, registration
 from .http import PlatformError, check_url
 from .keys import public_jwks
 from .launch import CookiesBlocked, LaunchError, state_cookie_name, validate_launch
-from .services import accept_launch
+from .services import accept_launch, origin_of
 
 STATE_COOKIE_SECONDS = 10 * 60
 LOGIN_PARAMS = (
@@ -171,7 +171,10 @@ def deep_link(request):
         if form.is_valid():
             answer = deep_linking.response(request, settings, form.cleaned_data["items"])
             del request.session[DEEP_LINKING_SESSION_KEY]
-            return render(request, "lti/deep_link_return.html", answer)
+            response = render(request, "lti/deep_link_return.html", answer)
+            # The answer is a form posted to the platform: our CSP must allow that target.
+            response._csp_update = {"form-action": [origin_of(answer["return_url"])]}
+            return response
     else:
         form = deep_linking.PickerForm(choices=choices)
     return render(request, "lti/deep_link.html", {"form": form})

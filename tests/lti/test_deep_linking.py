@@ -82,3 +82,14 @@ def test_a_learner_cannot_deep_link(lms, course):
 
 def test_the_picker_needs_a_deep_linking_launch(admin_client):
     assert admin_client.get(reverse("lti:deep-link")).status_code == 403
+
+
+def test_the_answer_page_lets_the_browser_post_to_the_platform(lms, course):
+    lesson = course.lessons.current().in_order().first()
+
+    response = pick(lms, course, [f"lesson:{lesson.slug}"])
+
+    policy = dict(
+        part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";")
+    )
+    assert lms.platform.issuer in policy["form-action"]
