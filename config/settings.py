@@ -231,6 +231,10 @@ LOGGING = {
 
 # LTI 1.3 (courseware/lti/). Plain-HTTP platforms are refused; tests allow loopback ones.
 LTI_ALLOW_LOOPBACK_HTTP = env.bool("LTI_ALLOW_LOOPBACK_HTTP", default=False)
+# Platforms on private addresses (an LMS inside the institution's own network).
+LTI_ALLOW_PRIVATE_ADDRESSES = env.bool("LTI_ALLOW_PRIVATE_ADDRESSES", default=False)
+# When set, /lti/register/ needs ?key=<this>: paste the URL with the key into the LMS.
+LTI_REGISTRATION_KEY = env.str("LTI_REGISTRATION_KEY", default="")
 # How often the worker's dispatcher reads each LMS course's roster (NRPS).
 LTI_ROSTER_SYNC_HOURS = env.int("LTI_ROSTER_SYNC_HOURS", default=6)
 

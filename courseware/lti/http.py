@@ -1,6 +1,7 @@
 """Calls to LTI platforms: HTTPS only (loopback HTTP when a setting allows, for tests)."""
 
 import ipaddress
+import socket
 from urllib.parse import urlsplit
 
 import requests
@@ -27,10 +28,29 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _private_address(host: str) -> str | None:
+    """Return a non-public address the host resolves to, if any (SSRF guard)."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return None  # Unresolvable: the request fails on its own.
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not address.is_global:
+            return str(address)
+    return None
+
+
 def check_url(url: str, *, what: str = "URL") -> str:
-    """Return the URL if we may call it: https, or http to a loopback host when allowed."""
+    """Return the URL if we may call it: https to a public address, or http to a loopback
+    host when allowed (tests). Addresses inside our own network are refused unless
+    LTI_ALLOW_PRIVATE_ADDRESSES is on: anyone can start a registration, and its URLs
+    must not reach our internal services."""
     parts = urlsplit(url or "")
     if parts.scheme == "https" and parts.hostname:
+        private = None if settings.LTI_ALLOW_PRIVATE_ADDRESSES else _private_address(parts.hostname)
+        if private and not (settings.LTI_ALLOW_LOOPBACK_HTTP and is_loopback(private)):
+            raise PlatformError(f"The platform's {what} points inside our network ({private}).")
         return url
     if (
         parts.scheme == "http"

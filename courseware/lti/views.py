@@ -3,11 +3,13 @@
 import secrets
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings as django_settings
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
@@ -133,6 +135,9 @@ def jwks(request):
 def register(request):
     """LTI Dynamic Registration: confirm, register with the platform, close the window."""
     source = request.POST if request.method == "POST" else request.GET
+    key = django_settings.LTI_REGISTRATION_KEY
+    if key and not constant_time_compare(source.get("key", ""), key):
+        return _refuse(request, "This registration link is not valid: ask for a new one.", status=403)
     configuration_url = source.get("openid_configuration", "")
     registration_token = source.get("registration_token", "")
     if not configuration_url:

@@ -107,3 +107,43 @@ def test_rotation_keeps_the_old_key_published_until_it_expires(client, db):
     call_command("rotate_keys", "--deactivate-after", "7", stdout=open("/dev/null", "w"))  # noqa: SIM115
     kids = [key["kid"] for key in client.get(reverse("lti:jwks")).json()["keys"]]
     assert old_kid not in kids
+
+
+def test_a_registration_key_when_set_is_required(client, platform, course, settings):
+    settings.LTI_REGISTRATION_KEY = "k3y-for-our-institutions"
+
+    refused = register_dynamically_expecting_error(client, platform)
+    query = {
+        "openid_configuration": platform.openid_configuration_url,
+        "registration_token": platform.registration_token,
+        "key": "k3y-for-our-institutions",
+    }
+    page = client.get(reverse("lti:register"), query)
+    registered = client.post(reverse("lti:register"), query)
+
+    assert refused.status_code == 403
+    assert page.status_code == 200 and b'name="key"' in page.content
+    assert registered.status_code == 200
+    assert LtiRegistration.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/.well-known/openid-configuration",
+        "https://10.0.0.8/.well-known/openid-configuration",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::1]/config",
+        "https://localhost/config",
+    ],
+)
+def test_registration_never_reaches_inside_our_network(client, db, settings, url):
+    settings.LTI_ALLOW_LOOPBACK_HTTP = False
+
+    response = client.get(
+        reverse("lti:register"), {"openid_configuration": url, "registration_token": "t"}
+    )
+
+    assert response.status_code == 400
+    assert b"inside our network" in response.content
+    assert not LtiRegistration.objects.exists()
