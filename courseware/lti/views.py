@@ -137,7 +137,8 @@ def register(request):
     source = request.POST if request.method == "POST" else request.GET
     key = django_settings.LTI_REGISTRATION_KEY
     if key and not constant_time_compare(source.get("key", ""), key):
-        return _refuse(request, "This registration link is not valid: ask for a new one.", status=403)
+        message = "This registration link is not valid: ask for a new one."
+        return _refuse(request, message, status=403)
     configuration_url = source.get("openid_configuration", "")
     registration_token = source.get("registration_token", "")
     if not configuration_url:
