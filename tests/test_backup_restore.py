@@ -42,7 +42,8 @@ from courseware.services import (
 from .api.conftest import create_api_client
 from .factories import CohortFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Transactional like the worker and browser tests: the test flushes the database itself.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 # What the backup leaves out: rows every database makes for itself (content types and
 # permissions, referred to by natural keys instead), sessions, and django_rq, whose admin
