@@ -194,8 +194,10 @@ def import_assignments(
             report.assignments_updated += 1
         else:
             report.assignments_unchanged += 1
-    for cohort in course.cohorts.all():
-        schedule_cohort(cohort=cohort)
+    if report.assignments_created:
+        # Only a new assignment lacks schedules: two queries a cohort, so not on every import.
+        for cohort in course.cohorts.all():
+            schedule_cohort(cohort=cohort)
     _bump_version_if_changed(course, report)
     return report
 

@@ -10,10 +10,18 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from . import grading
-from .models import Assignment, CheckAttempt, Cohort, Enrollment, Lesson, Submission
+from .models import (
+    Assignment,
+    CheckAttempt,
+    Cohort,
+    Enrollment,
+    Lesson,
+    LessonProgress,
+    Submission,
+)
 
 CHUNK_SIZE = 500
 TENTH = Decimal("0.1")
@@ -124,6 +132,10 @@ class Gradebook:
         while chunk := list(islice(enrollments, chunk_size)):
             yield from self._rows([enrollment.learner for enrollment in chunk])
 
+    def rows_for(self, learners) -> list[Row]:
+        """Return the rows of these learners only: one page of the gradebook."""
+        return list(self._rows(list(learners)))
+
     def _rows(self, learners) -> Iterator[Row]:
         learner_ids = [learner.pk for learner in learners]
         marks = self._marks(learner_ids)
@@ -196,8 +208,14 @@ class Gradebook:
                 )
         return marks
 
-    def summaries(self, rows: list[Row]) -> list[AssignmentSummary]:
-        """Return, per assignment, a histogram of marks in ten-point bins and release counts."""
+    def summaries(self, rows: list[Row] | None = None) -> list[AssignmentSummary]:
+        """Return, per assignment, a histogram of marks in ten-point bins and release counts.
+
+        Without rows, read the cohort's marks alone, a chunk of learners at a time: no
+        knowledge checks or totals, which a page of charts does not show.
+        """
+        if rows is None:
+            rows = self._mark_rows()
         summaries = []
         for index, assignment in enumerate(self.assignments):
             cells = [row.cells[index] for row in rows if row.cells[index].is_graded]
@@ -219,26 +237,53 @@ class Gradebook:
             )
         return summaries
 
+    def _mark_rows(self, *, chunk_size: int = CHUNK_SIZE) -> list[Row]:
+        """Return a row of cells (marks only) per current learner, for the charts."""
+        learner_ids = list(self.enrollments().values_list("learner_id", flat=True))
+        rows = []
+        for start in range(0, len(learner_ids), chunk_size):
+            chunk = learner_ids[start : start + chunk_size]
+            marks = self._marks(chunk)
+            rows += [
+                Row(
+                    learner=None,
+                    cells=[marks.get((pk, a.pk), EMPTY) for a in self.assignments],
+                    assignments_percent=None,
+                    checks_percent=None,
+                    total=None,
+                    letter="",
+                )
+                for pk in chunk
+            ]
+        return rows
+
     def lesson_completion(self) -> list[Bar]:
         """Return, per current lesson, the share of the cohort's learners who completed it."""
         learners = Enrollment.objects.current().filter(cohort=self.cohort).values("learner_id")
         learner_count = Enrollment.objects.current().filter(cohort=self.cohort).count()
-        lessons = (
-            Lesson.objects.current()
-            .filter(course=self.cohort.course_id)
-            .in_order()
-            .annotate(
-                completed=Count(
-                    "progress",
-                    filter=Q(progress__completed_at__isnull=False, progress__learner__in=learners),
-                )
+        lessons = list(
+            Lesson.objects.current().filter(course=self.cohort.course_id).in_order().only("title")
+        )
+        # Count the cohort's learners' progress, not every learner's progress per lesson:
+        # the cost follows the cohort, not the course. Lesson ids, not a join to lessons,
+        # or PostgreSQL expects one lesson and loops over each lesson's progress rows.
+        completed = dict(
+            LessonProgress.objects.filter(
+                learner__in=learners,
+                lesson__in=[lesson.pk for lesson in lessons],
+                completed_at__isnull=False,
             )
+            .values("lesson_id")
+            .annotate(n=Count("pk"))
+            .values_list("lesson_id", "n")
         )
         return [
             Bar(
                 label=lesson.title,
-                count=lesson.completed,
-                percent=round(100 * lesson.completed / learner_count) if learner_count else 0,
+                count=completed.get(lesson.pk, 0),
+                percent=(
+                    round(100 * completed.get(lesson.pk, 0) / learner_count) if learner_count else 0
+                ),
             )
             for lesson in lessons
         ]

@@ -109,6 +109,14 @@ def record_enrollments(
     if not enrollment_ids:
         return
     previous_cohorts = previous_cohorts or {}
+    cohort_ids = set(
+        Enrollment.objects.filter(pk__in=enrollment_ids)
+        .values_list("cohort_id", flat=True)
+        .distinct()
+    )
+    # Building 10,000 payloads nobody subscribed to costs seconds: ask first.
+    if not subscribers(type=type, cohort_ids=cohort_ids | set(previous_cohorts.values())):
+        return
     enrollments = Enrollment.objects.filter(pk__in=enrollment_ids).select_related(
         "learner", "cohort__course"
     )

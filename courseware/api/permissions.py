@@ -55,6 +55,16 @@ def cohorts_for(request):
     return Cohort.objects.taught_by(request.user)
 
 
+def cohort_ids_for(request) -> list[int]:
+    """Return the ids of cohorts_for(request), read once.
+
+    Filter big tables with this list rather than the subquery: with `cohort_id IN
+    (SELECT …)` PostgreSQL joins every granted cohort's rows and sorts them (140 ms a page
+    for 500 cohorts and 115,000 enrollments); with a list it walks the primary key (0.1 ms).
+    """
+    return list(cohorts_for(request).values_list("pk", flat=True))
+
+
 def learners_for(request):
     """Users the caller may name: linked to the client, or enrolled in the caller's cohorts."""
     from django.db.models import Exists, OuterRef

@@ -117,6 +117,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
 
 
 class EnrollmentInputSerializer(serializers.Serializer):
+    # Out-of-range ids are answered as unknown ones, item by item in a bulk request.
     cohort = serializers.IntegerField()
     user = serializers.IntegerField()
 

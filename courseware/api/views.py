@@ -4,7 +4,6 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
@@ -36,7 +35,12 @@ from integrations.services import find_or_create_learner
 from . import serializers
 from .errors import Conflict
 from .idempotency import idempotent
-from .permissions import api_client, cohorts_for, learners_for
+from .permissions import api_client, cohort_ids_for, cohorts_for, learners_for
+
+
+def _ids(values) -> set[int]:
+    """The values that can be database ids (positive 64-bit): others match nothing."""
+    return {value for value in values if 0 < value < 2**63}
 
 
 class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
@@ -216,13 +220,14 @@ class EnrollmentViewSet(
     filterset_class = EnrollmentFilterSet
 
     def get_queryset(self):
-        return Enrollment.objects.filter(cohort__in=cohorts_for(self.request))
+        return Enrollment.objects.filter(cohort__in=cohort_ids_for(self.request))
 
     def _enroll(self, cohort_id, user_id):
-        cohort = cohorts_for(self.request).filter(pk=cohort_id).select_related("course").first()
+        cohorts = cohorts_for(self.request).filter(pk__in=_ids([cohort_id]))
+        cohort = cohorts.select_related("course").first()
         if cohort is None:
             raise ValidationError({"cohort": "No such cohort among yours."})
-        user = learners_for(self.request).filter(pk=user_id).first()
+        user = learners_for(self.request).filter(pk__in=_ids([user_id])).first()
         if user is None:
             raise ValidationError(
                 {"user": "No such learner: create them with POST /api/v1/users/ first."}
@@ -261,21 +266,50 @@ class EnrollmentViewSet(
         """Enroll up to 1,000 learners; each item is answered on its own."""
         data = serializers.BulkEnrollmentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        results = []
-        for index, item in enumerate(data.validated_data["items"]):
-            try:
-                with transaction.atomic():
-                    enrollment, created = self._enroll(item["cohort"], item["user"])
-            except (ValidationError, Conflict) as error:
-                results.append(
-                    {"index": index, "status": error.status_code, "errors": error.detail}
-                )
-            except DjangoValidationError as error:
-                results.append({"index": index, "status": 400, "errors": error.messages})
+        items = data.validated_data["items"]
+        # Three queries for the whole request instead of three per item.
+        cohorts = cohorts_for(request).filter(pk__in=_ids(item["cohort"] for item in items))
+        cohorts = {cohort.pk: cohort for cohort in cohorts.select_related("course")}
+        users = set(
+            learners_for(request)
+            .filter(pk__in=_ids(item["user"] for item in items))
+            .values_list("pk", flat=True)
+        )
+        results: list[dict | None] = [None] * len(items)
+        by_cohort: dict[int, list[tuple[int, int]]] = {}
+        for index, item in enumerate(items):
+            if item["cohort"] not in cohorts:
+                errors = {"cohort": ["No such cohort among yours."]}
+            elif item["user"] not in users:
+                errors = {"user": ["No such learner: create them with POST /api/v1/users/ first."]}
             else:
-                results.append(
-                    {"index": index, "status": 201 if created else 200, "enrollment": enrollment.pk}
-                )
+                by_cohort.setdefault(item["cohort"], []).append((index, item["user"]))
+                continue
+            results[index] = {"index": index, "status": 400, "errors": errors}
+        for cohort_id, pairs in by_cohort.items():
+            enrolled = services.enroll_learners(
+                cohort=cohorts[cohort_id],
+                learner_ids=[user for _, user in pairs],
+                source=Enrollment.Source.API,
+            )
+            answered = set()
+            for index, user in pairs:
+                if user not in enrolled:
+                    errors = ["This cohort is full."]
+                    results[index] = {"index": index, "status": 400, "errors": errors}
+                    continue
+                enrollment, created = enrolled[user]
+                if enrollment.cohort_id != cohort_id:
+                    detail = "The learner is already enrolled in another cohort of this course."
+                    results[index] = {"index": index, "status": 409, "errors": detail}
+                    continue
+                # The same learner twice in one request: created once, then found.
+                results[index] = {
+                    "index": index,
+                    "status": 201 if created and user not in answered else 200,
+                    "enrollment": enrollment.pk,
+                }
+                answered.add(user)
         return Response({"results": results}, status=status.HTTP_200_OK)
 
     def perform_destroy(self, instance):

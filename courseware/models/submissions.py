@@ -76,6 +76,15 @@ class Submission(models.Model):
 
     class Meta:
         ordering = ["submitted_at", "pk"]
+        indexes = [
+            # The grading queue: one cohort's handed-in work, oldest first. Without it the
+            # queue walks every cohort's submissions by date to find one cohort's first page.
+            models.Index(
+                fields=["cohort", "submitted_at", "id"],
+                condition=~Q(status="draft"),
+                name="submission_queue",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["assignment", "learner", "attempt"], name="one_submission_per_attempt"

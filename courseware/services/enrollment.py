@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from simple_history.utils import bulk_create_with_history
 
 from integrations import events
 
@@ -49,6 +50,53 @@ def enroll_learner(
         return Enrollment.objects.current().get(learner=learner, course=course), False
     events.record_enrollments(type=events.ENROLLMENT_CREATED, enrollment_ids=[enrollment.pk])
     return enrollment, True
+
+
+def enroll_learners(
+    *, cohort: Cohort, learner_ids: list[int], source: str = Enrollment.Source.API, attempts=3
+) -> dict[int, tuple[Enrollment, bool]]:
+    """Enroll many learners in the cohort at once; return {learner id: (enrollment, created)}.
+
+    As enroll_learner for each in turn, in a handful of queries: a learner already enrolled
+    in the course keeps that enrollment, wherever it is (created False). When the cohort
+    fills up, the learners after the last place are left out of the result.
+    """
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                return _enroll_learners(cohort, list(dict.fromkeys(learner_ids)), source)
+        except IntegrityError:
+            # A learner enrolled concurrently: look again with fresh data.
+            if attempt == attempts - 1:
+                raise
+    return {}
+
+
+def _enroll_learners(cohort, learner_ids, source):
+    # Lock the cohort so concurrent bulk calls and last-seat enrollments count the same places.
+    Cohort.objects.select_for_update().filter(pk=cohort.pk).first()
+    enrolled = {
+        enrollment.learner_id: (enrollment, False)
+        for enrollment in Enrollment.objects.current().filter(
+            course=cohort.course_id, learner__in=learner_ids
+        )
+    }
+    new_ids = [pk for pk in learner_ids if pk not in enrolled]
+    if cohort.capacity is not None:
+        new_ids = new_ids[: max(cohort.capacity - cohort.enrollments.current().count(), 0)]
+    created = bulk_create_with_history(
+        [
+            Enrollment(learner_id=pk, cohort=cohort, course_id=cohort.course_id, source=source)
+            for pk in new_ids
+        ],
+        Enrollment,
+        batch_size=1000,
+    )
+    events.record_enrollments(
+        type=events.ENROLLMENT_CREATED, enrollment_ids=[enrollment.pk for enrollment in created]
+    )
+    enrolled.update((enrollment.learner_id, (enrollment, True)) for enrollment in created)
+    return enrolled
 
 
 def _check_self_enrollment(cohort: Cohort, join_code: str) -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks at scale, outside the tests: see bench/run."""
