@@ -7,14 +7,13 @@ page, before anything is written; the writes are one transaction.
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.services import lti_subjects_for, user_for_lti_subject
 
 from ..models import Cohort, Enrollment
-from ..services.enrollment import drop_enrollments, enroll_learner
+from ..services.enrollment import drop_enrollments, enroll_learners
 from . import claims
 from .http import PlatformError
 from .platform import PlatformClient
@@ -84,14 +83,13 @@ def apply_roster(*, cohort: Cohort, members: list[dict]) -> RosterReport:
     current = cohort.enrollments.current()
     enrolled_ids = set(current.values_list("learner_id", flat=True))
     instructor_ids = set(cohort.instructors.values_list("pk", flat=True))
-    for user_id in present_learners - enrolled_ids:
-        _, created = enroll_learner(
-            learner=get_user_model().objects.get(pk=user_id),
-            course=cohort.course,
-            cohort=cohort,
-            source=Enrollment.Source.LTI,
-        )
-        report.enrolled += created
+    # One bulk call: a learner already enrolled elsewhere in the course keeps that place.
+    enrolled = enroll_learners(
+        cohort=cohort,
+        learner_ids=sorted(present_learners - enrolled_ids),
+        source=Enrollment.Source.LTI,
+    )
+    report.enrolled = sum(created for _, created in enrolled.values())
     report.unchanged = len(present_learners & enrolled_ids)
     new_instructors = present_instructors - instructor_ids
     cohort.instructors.add(*new_instructors)

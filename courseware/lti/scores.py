@@ -40,22 +40,40 @@ def record_released_grades(*, grade_ids: list[int]) -> list[int]:
         "submission__learner",
         "submission__cohort__lti_context__deployment__registration",
     )
+    grades = [
+        grade
+        for grade in grades
+        if grade.submission.cohort.lti_context_id
+        and grade.submission.cohort.lti_context.can_publish_scores
+    ]
+    # Each LMS course's resource links and each platform's subjects, read once, not per grade.
+    links = {
+        (link.resource_link.context_id, link.assignment_id): link
+        for link in LinkedResource.objects.filter(
+            resource_link__context__in={g.submission.cohort.lti_context_id for g in grades},
+            assignment__isnull=False,
+        ).select_related("resource_link")
+    }
+    subjects = {}
+    for grade in grades:
+        issuer = grade.submission.cohort.lti_context.deployment.registration.issuer
+        subjects.setdefault(issuer, set()).add(grade.submission.learner_id)
+    subjects = {
+        issuer: lti_subjects_for(issuer=issuer, users=list(users))
+        for issuer, users in subjects.items()
+    }
     posts = []
     for grade in grades:
         submission = grade.submission
         context = submission.cohort.lti_context
-        if context is None or not context.can_publish_scores:
-            continue
         assignment = submission.assignment
-        link = (
-            LinkedResource.objects.filter(resource_link__context=context, assignment=assignment)
-            .select_related("resource_link")
-            .first()
-        )
+        link = links.get((context.pk, assignment.pk))
+        issuer = context.deployment.registration.issuer
         posts.append(
             _record(
                 context=context,
                 learner=submission.learner,
+                subject=subjects[issuer].get(submission.learner_id),
                 resource_id=f"assignment:{assignment.slug}",
                 label=assignment.title,
                 resource_link=link.resource_link if link else None,
@@ -93,6 +111,9 @@ def record_check_score(*, learner, lesson) -> list[int]:
         _record(
             context=link.resource_link.context,
             learner=learner,
+            subject=lti_subjects_for(
+                issuer=link.resource_link.context.deployment.registration.issuer, users=[learner]
+            ).get(learner.pk),
             resource_id=f"lesson:{lesson.slug}",
             label=f"Knowledge check: {lesson.title}",
             resource_link=link.resource_link,
@@ -110,6 +131,7 @@ def _record(
     *,
     context: LtiContext,
     learner,
+    subject: str | None,
     resource_id,
     label,
     resource_link,
@@ -118,8 +140,6 @@ def _record(
     comment,
     submitted_at,
 ) -> int | None:
-    registration = context.deployment.registration
-    subject = lti_subjects_for(issuer=registration.issuer, users=[learner]).get(learner.pk)
     if subject is None:
         return None  # The platform does not know this learner.
     values = {
