@@ -1,8 +1,11 @@
 """Who may open what in a course: the one place that decides it."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from .models import Course, Enrollment
+from django.db import connection
+
+from .models import CheckAttempt, Course, Enrollment, LessonProgress
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,101 @@ def course_access(user, course: Course) -> CourseAccess:
     )
     # Instructors sign into the admin, so they are staff too.
     return CourseAccess(enrollment=enrollment, is_previewer=user.is_staff)
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    """What one learner has done in one course: lessons opened and completed, one check."""
+
+    opened: frozenset[int] = frozenset()
+    completed: frozenset[int] = frozenset()
+    check_best: int | None = None
+    check_attempts: int = 0
+
+
+# The learner-specific part of a lesson or outline page, read in one round trip. The ORM
+# would take three queries and, on this kind of page, more time building them than the
+# database takes to answer (about 1.5 ms against 0.2 ms); everything else on those pages
+# comes from what is built once per course version.
+_STATE_SQL = """
+SELECT 1, e.{e_id}, e.{e_cohort}, e.{e_status}
+  FROM {enrollment} e
+ WHERE e.{e_learner} = %s AND e.{e_course} = %s AND e.{e_status} <> %s
+UNION ALL
+SELECT 2, p.{p_lesson}, CASE WHEN p.{p_completed} IS NULL THEN 0 ELSE 1 END, NULL
+  FROM {progress} p
+ WHERE p.{p_learner} = %s AND p.{p_lesson} IN ({lessons})
+UNION ALL
+SELECT 3, COUNT(*), MAX(a.{a_percent}), NULL
+  FROM {attempt} a
+ WHERE a.{a_learner} = %s AND a.{a_lesson} = %s
+"""
+
+
+def _column(model, name):
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def _state_sql(lesson_count: int) -> str:
+    quote = connection.ops.quote_name
+    return _STATE_SQL.format(
+        enrollment=quote(Enrollment._meta.db_table),
+        e_id=_column(Enrollment, "id"),
+        e_cohort=_column(Enrollment, "cohort"),
+        e_status=_column(Enrollment, "status"),
+        e_learner=_column(Enrollment, "learner"),
+        e_course=_column(Enrollment, "course"),
+        progress=quote(LessonProgress._meta.db_table),
+        p_lesson=_column(LessonProgress, "lesson"),
+        p_completed=_column(LessonProgress, "completed_at"),
+        p_learner=_column(LessonProgress, "learner"),
+        lessons=", ".join(["%s"] * lesson_count),
+        attempt=quote(CheckAttempt._meta.db_table),
+        a_percent=_column(CheckAttempt, "percent"),
+        a_learner=_column(CheckAttempt, "learner"),
+        a_lesson=_column(CheckAttempt, "lesson"),
+    )
+
+
+def read_course_state(
+    user, course: Course, *, lesson_ids: Collection[int], check_lesson_id: int | None = None
+) -> tuple[CourseAccess, CourseProgress]:
+    """Return the user's access to the course and their progress, in one query.
+
+    Progress counts only `lesson_ids` (the course's current lessons); the knowledge-check
+    summary is for `check_lesson_id`. Progress is empty unless the user is enrolled.
+    """
+    if not user.is_authenticated:
+        return CourseAccess(enrollment=None, is_previewer=False), CourseProgress()
+    lesson_ids = list(lesson_ids) or [0]  # no id is 0: an empty list is not valid SQL
+    params = [
+        user.pk, course.pk, Enrollment.Status.DROPPED,
+        user.pk, *lesson_ids,
+        user.pk, check_lesson_id or 0,
+    ]  # fmt: skip
+    enrollment, opened, completed, best, attempts = None, set(), set(), None, 0
+    with connection.cursor() as cursor:
+        cursor.execute(_state_sql(len(lesson_ids)), params)
+        for kind, first, second, third in cursor.fetchall():
+            if kind == 1:
+                enrollment = Enrollment.from_db(
+                    connection.alias,
+                    ["id", "learner_id", "course_id", "cohort_id", "status"],
+                    [first, user.pk, course.pk, second, third],
+                )
+            elif kind == 2:
+                opened.add(first)
+                if second:
+                    completed.add(first)
+            else:
+                attempts, best = first, second
+    access = CourseAccess(enrollment=enrollment, is_previewer=user.is_staff)
+    if enrollment is None:
+        return access, CourseProgress()
+    progress = CourseProgress(
+        opened=frozenset(opened),
+        completed=frozenset(completed),
+        check_best=best,
+        check_attempts=attempts,
+    )
+    return access, progress

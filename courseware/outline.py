@@ -1,11 +1,74 @@
 """The course outline, built once per course version and shared by every page."""
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.urls import reverse
 
-from .models import Course, Lesson
+from .models import Course, Lesson, LessonProgress
+
+
+class ProcessCache:
+    """A small least-recently-used map kept in this process, safe across threads.
+
+    For values that cannot go stale because their key names everything they are made
+    from (a course version, a learner's marks): reading one costs no round trip to Redis
+    and no unpickling, which on a lesson page is a good part of the request.
+    """
+
+    instances: list["ProcessCache"] = []
+
+    def __init__(self, size: int):
+        self.size = size
+        self._values: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        ProcessCache.instances.append(self)
+
+    @classmethod
+    def clear_all(cls) -> None:
+        """Forget every value (tests, whose databases reuse ids and versions, call this)."""
+        for instance in cls.instances:
+            instance.clear()
+
+    def get(self, key):
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+            return value
+
+    def set(self, key, value) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+# Every edit of a course moves its version, so what is keyed on the version never changes.
+_per_version = ProcessCache(size=512)
+
+
+def cached_per_version(course: Course, name: str, build):
+    """Return build() for this version of the course, built once and shared by every process.
+
+    Kept in this process as well as in the shared cache (Redis when configured).
+    """
+    key = f"courseware:{name}:{course.pk}:{course.version}"
+    value = _per_version.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is None:
+            value = build()
+            cache.set(key, value, timeout=None)
+        _per_version.set(key, value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -34,6 +97,9 @@ class CourseOutline:
     def lessons(self) -> list[OutlineLesson]:
         return [lesson for module in self.modules for lesson in module.lessons]
 
+    def lesson_by_slug(self, slug: str) -> OutlineLesson | None:
+        return next((lesson for lesson in self.lessons if lesson.slug == slug), None)
+
     def neighbours(self, lesson_pk: int) -> tuple[OutlineLesson | None, OutlineLesson | None]:
         lessons = self.lessons
         for index, lesson in enumerate(lessons):
@@ -46,12 +112,7 @@ class CourseOutline:
 
 def get_outline(course: Course) -> CourseOutline:
     """Return the current modules and lessons of the course, in order."""
-    key = f"courseware:outline:{course.pk}:{course.version}"
-    outline = cache.get(key)
-    if outline is None:
-        outline = _build_outline(course)
-        cache.set(key, outline, timeout=None)
-    return outline
+    return cached_per_version(course, "outline", lambda: _build_outline(course))
 
 
 def _build_outline(course: Course) -> CourseOutline:
@@ -88,22 +149,23 @@ def _build_outline(course: Course) -> CourseOutline:
     return CourseOutline(modules=list(modules.values()))
 
 
-@dataclass
-class LessonMaterial:
-    """A lesson's knowledge-check questions (with choices) and the case studies that use it."""
+def annotate_progress(enrollments, learner) -> None:
+    """Set lessons_total, lessons_completed and resume_slug on the learner's enrollments.
 
-    questions: list
-    assignments: list
-
-
-def get_lesson_material(course: Course, lesson: Lesson) -> LessonMaterial:
-    """Return the lesson's questions and case studies, cached per course version."""
-    key = f"courseware:lesson-material:{course.pk}:{course.version}:{lesson.pk}"
-    material = cache.get(key)
-    if material is None:
-        material = LessonMaterial(
-            questions=list(lesson.questions.prefetch_related("choices")),
-            assignments=list(lesson.assignments.published().only("slug", "title")),
-        )
-        cache.set(key, material, timeout=None)
-    return material
+    Counts against each course's current outline, with one query for the whole list.
+    """
+    outlines = {enrollment.course_id: get_outline(enrollment.course) for enrollment in enrollments}
+    lesson_ids = [lesson.pk for outline in outlines.values() for lesson in outline.lessons]
+    completed = set(
+        LessonProgress.objects.completed()
+        .filter(learner=learner, lesson_id__in=lesson_ids)
+        .values_list("lesson_id", flat=True)
+        if lesson_ids
+        else ()
+    )
+    for enrollment in enrollments:
+        lessons = outlines[enrollment.course_id].lessons
+        unfinished = [lesson for lesson in lessons if lesson.pk not in completed]
+        enrollment.lessons_total = len(lessons)
+        enrollment.lessons_completed = len(lessons) - len(unfinished)
+        enrollment.resume_slug = unfinished[0].slug if unfinished else None

@@ -9,6 +9,7 @@ from accounts.services import ensure_user
 from courseware import documents
 from courseware.assessment_import import import_assignments, import_checks
 from courseware.importing import import_course
+from courseware.outline import ProcessCache
 
 from .factories import UserFactory
 
@@ -37,8 +38,10 @@ def pytest_configure(config):
 def _fast_hashing_and_clean_cache(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     cache.clear()
+    ProcessCache.clear_all()
     yield
     cache.clear()
+    ProcessCache.clear_all()
 
 
 @pytest.fixture(autouse=True)

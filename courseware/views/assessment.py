@@ -24,7 +24,7 @@ from ..models import (
     RubricCriterion,
     Submission,
 )
-from ..outline import get_lesson_material
+from ..pages import get_lesson_page
 from .lessons import render_lesson
 
 
@@ -32,23 +32,24 @@ from .lessons import render_lesson
 @require_POST
 def lesson_check(request, course_slug, lesson_slug):
     course = get_object_or_404(Course.objects.published(), slug=course_slug)
-    lesson = get_object_or_404(Lesson.objects.current(), course=course, slug=lesson_slug)
+    page = get_lesson_page(course, lesson_slug)
+    if page is None:
+        raise Http404("No such lesson in this course.")
     access = course_access(request.user, course)
     if not access.is_enrolled:
         messages.error(request, "Enroll in the course to check your understanding.")
         return redirect(course)
-    questions = get_lesson_material(course, lesson).questions
-    form = KnowledgeCheckForm(request.POST, questions=questions)
+    form = KnowledgeCheckForm(request.POST, questions=page.questions)
     if form.is_valid():
         try:
             attempt = services.submit_check(
-                learner=request.user, lesson=lesson, answers=form.answers()
+                learner=request.user, lesson=page.lesson, answers=form.answers()
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return redirect(f"{lesson.get_absolute_url()}?attempt={attempt.pk}#knowledge-check")
-    return render_lesson(request, course, lesson, check_form=form, status=400)
+            return redirect(f"{page.url}?attempt={attempt.pk}#knowledge-check")
+    return render_lesson(request, course, page, check_form=form, status=400)
 
 
 def _assignment_context(request, course, assignment):

@@ -2,16 +2,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Max
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView, TemplateView
 
 from .. import search, services
-from ..access import course_access
-from ..forms import KnowledgeCheckForm
-from ..models import CheckAttempt, Cohort, Course, Enrollment, Lesson, LessonProgress
-from ..outline import get_lesson_material, get_outline
+from ..access import course_access, read_course_state
+from ..models import CheckAttempt, Cohort, Course, Enrollment, Lesson
+from ..outline import annotate_progress, get_outline
+from ..pages import get_course_page, get_lesson_page, render_course_modules, render_outline
 
 
 class CatalogView(ListView):
@@ -41,48 +41,46 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["enrollments"] = (
+        enrollments = list(
             Enrollment.objects.current()
             .filter(learner=self.request.user)
-            .with_progress()
-            .with_resume_lesson()
             .select_related("course", "cohort")
         )
+        annotate_progress(enrollments, self.request.user)
+        context["enrollments"] = enrollments
         return context
 
 
-def _progress_by_lesson(user, course, access):
-    if not access.is_enrolled:
-        return {}
-    rows = LessonProgress.objects.for_course(learner=user, course=course).values_list(
-        "lesson_id", "completed_at"
-    )
-    return dict(rows)
-
-
-def _course_context(request, course):
-    access = course_access(request.user, course)
+def _course_context(request, course, *, page=None):
+    """Context shared by the course's pages: the outline, the reader's access and progress."""
     outline = get_outline(course)
-    progress = _progress_by_lesson(request.user, course, access)
-    current_ids = {lesson.pk for lesson in outline.lessons}
-    completed = {pk for pk, done in progress.items() if done and pk in current_ids}
-    total = len(current_ids)
+    lesson_ids = [lesson.pk for lesson in outline.lessons]
+    access, progress = read_course_state(
+        request.user,
+        course,
+        lesson_ids=lesson_ids,
+        check_lesson_id=page.lesson.pk if page and page.questions else None,
+    )
+    total = len(lesson_ids)
     return {
         "course": course,
         "access": access,
         "outline": outline,
         "progress": progress,
-        "completed_ids": completed,
-        "percent_complete": round(100 * len(completed) / total) if total else 0,
-        "resume": next((lesson for lesson in outline.lessons if lesson.pk not in completed), None),
+        "completed_ids": progress.completed,
+        "percent_complete": round(100 * len(progress.completed) / total) if total else 0,
+        "resume": next(
+            (lesson for lesson in outline.lessons if lesson.pk not in progress.completed), None
+        ),
     }
 
 
 def course_detail(request, course_slug):
     course = get_object_or_404(Course.objects.published(), slug=course_slug)
     context = _course_context(request, course)
-    context["assignments"] = course.assignments.published().only(
-        "course_id", "slug", "title", "points_possible"
+    context["course_page"] = get_course_page(course)
+    context["modules_html"] = render_course_modules(
+        course, context["outline"], access=context["access"], completed=context["completed_ids"]
     )
     return render(request, "courseware/course_detail.html", context)
 
@@ -115,52 +113,56 @@ def enroll(request, course_slug):
 
 def lesson_detail(request, course_slug, lesson_slug):
     course = get_object_or_404(Course.objects.published(), slug=course_slug)
-    lesson = get_object_or_404(
-        Lesson.objects.current().select_related("module"), course=course, slug=lesson_slug
-    )
-    return render_lesson(request, course, lesson)
+    page = get_lesson_page(course, lesson_slug)
+    if page is None:
+        raise Http404("No such lesson in this course.")
+    return render_lesson(request, course, page)
 
 
-def render_lesson(request, course, lesson, *, check_form=None, status=200):
+def render_lesson(request, course, page, *, check_form=None, status=200):
     """Render a lesson page, or the invitation to enroll when the visitor may not read it."""
-    context = _course_context(request, course)
-    access = context["access"]
-    if not access.can_open(lesson):
-        return render(
-            request, "courseware/lesson_locked.html", {**context, "lesson": lesson}, status=403
-        )
-    if access.is_enrolled and lesson.pk not in context["progress"]:
-        services.record_lesson_visit(learner=request.user, lesson=lesson)
-    previous_lesson, next_lesson = context["outline"].neighbours(lesson.pk)
-    material = get_lesson_material(course, lesson)
+    lesson = page.lesson
+    context = _course_context(request, course, page=page)
+    access, progress = context["access"], context["progress"]
     context.update(
         lesson=lesson,
-        previous_lesson=previous_lesson,
-        next_lesson=next_lesson,
-        is_completed=lesson.pk in context["completed_ids"],
-        related_assignments=material.assignments,
-        **_check_context(request, lesson, access, check_form, material.questions),
+        outline_html=render_outline(
+            course,
+            context["outline"],
+            access=access,
+            completed=progress.completed,
+            current=lesson,
+        ),
+    )
+    if not access.can_open(lesson):
+        return render(request, "courseware/lesson_locked.html", context, status=403)
+    if access.is_enrolled and lesson.pk not in progress.opened:
+        services.record_lesson_visit(learner=request.user, lesson=lesson)
+    context.update(
+        page=page,
+        previous_lesson=page.previous,
+        next_lesson=page.next,
+        is_completed=lesson.pk in progress.completed,
+        **_check_context(request, lesson, access, check_form, page.questions),
     )
     return render(request, "courseware/lesson_detail.html", context, status=status)
 
 
 def _check_context(request, lesson, access, form, questions):
-    """Return the lesson's knowledge check: the form, and the results of the attempt asked for."""
+    """Return the knowledge check: a refused form, and the results of the attempt asked for."""
     if not questions:
         return {}
-    attempt, summary = None, None
-    if access.is_enrolled:
-        attempts = CheckAttempt.objects.filter(learner=request.user, lesson=lesson)
-        attempt_id = request.GET.get("attempt", "")
-        if attempt_id.isdigit() and form is None:
-            attempt = attempts.filter(pk=attempt_id).first()
-        summary = attempts.aggregate(best=Max("percent"), count=Count("pk"))
+    attempt = None
+    attempt_id = request.GET.get("attempt", "")
+    if access.is_enrolled and attempt_id.isdigit() and form is None:
+        attempt = CheckAttempt.objects.filter(
+            learner=request.user, lesson=lesson, pk=attempt_id
+        ).first()
     return {
         "questions": questions,
-        "check_form": form or KnowledgeCheckForm(questions=questions),
+        "check_form": form,
         "check_attempt": attempt,
         "check_results": _check_results(questions, attempt) if attempt else None,
-        "check_summary": summary,
     }
 
 
