@@ -149,23 +149,26 @@ def _build_outline(course: Course) -> CourseOutline:
     return CourseOutline(modules=list(modules.values()))
 
 
-def annotate_progress(enrollments, learner) -> None:
-    """Set lessons_total, lessons_completed and resume_slug on the learner's enrollments.
+def annotate_progress(enrollments) -> None:
+    """Set lessons_total, lessons_completed and resume_slug on the enrollments.
 
-    Counts against each course's current outline, with one query for the whole list.
+    Counts against each course's current outline, with one query for the whole list
+    (the enrollments' courses should be loaded with them).
     """
     outlines = {enrollment.course_id: get_outline(enrollment.course) for enrollment in enrollments}
     lesson_ids = [lesson.pk for outline in outlines.values() for lesson in outline.lessons]
+    learner_ids = {enrollment.learner_id for enrollment in enrollments}
     completed = set(
         LessonProgress.objects.completed()
-        .filter(learner=learner, lesson_id__in=lesson_ids)
-        .values_list("lesson_id", flat=True)
-        if lesson_ids
+        .filter(learner__in=learner_ids, lesson_id__in=lesson_ids)
+        .values_list("learner_id", "lesson_id")
+        if lesson_ids and learner_ids
         else ()
     )
     for enrollment in enrollments:
+        learner = enrollment.learner_id
         lessons = outlines[enrollment.course_id].lessons
-        unfinished = [lesson for lesson in lessons if lesson.pk not in completed]
+        unfinished = [lesson for lesson in lessons if (learner, lesson.pk) not in completed]
         enrollment.lessons_total = len(lessons)
         enrollment.lessons_completed = len(lessons) - len(unfinished)
         enrollment.resume_slug = unfinished[0].slug if unfinished else None

@@ -2,8 +2,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from accounts import roles
@@ -96,45 +95,6 @@ class EnrollmentQuerySet(models.QuerySet):
         """Enrollments that give access: active or completed, not dropped."""
         return self.exclude(status=Enrollment.Status.DROPPED)
 
-    def with_progress(self):
-        """Annotate lessons_total and lessons_completed, counted in SQL."""
-        current_lessons = Lesson.objects.current().filter(course=OuterRef("course"))
-        completed = LessonProgress.objects.filter(
-            learner=OuterRef("learner"),
-            lesson__course=OuterRef("course"),
-            lesson__is_archived=False,
-            lesson__module__is_archived=False,
-            completed_at__isnull=False,
-        )
-        return self.annotate(
-            lessons_total=Coalesce(
-                Subquery(current_lessons.values("course").annotate(n=Count("pk")).values("n")[:1]),
-                0,
-            ),
-            lessons_completed=Coalesce(
-                Subquery(completed.values("learner").annotate(n=Count("pk")).values("n")[:1]),
-                0,
-            ),
-        )
-
-    def with_resume_lesson(self):
-        """Annotate resume_slug: the first current lesson the learner has not completed."""
-        unfinished = (
-            Lesson.objects.current()
-            .filter(course=OuterRef("course"))
-            .exclude(
-                Exists(
-                    LessonProgress.objects.filter(
-                        lesson=OuterRef("pk"),
-                        learner=OuterRef(OuterRef("learner")),
-                        completed_at__isnull=False,
-                    )
-                )
-            )
-            .in_order()
-        )
-        return self.annotate(resume_slug=Subquery(unfinished.values("slug")[:1]))
-
 
 class Enrollment(models.Model):
     """A learner's place in a cohort. Dropping keeps the learner's work."""
@@ -187,7 +147,7 @@ class Enrollment(models.Model):
 
     @property
     def percent_complete(self):
-        """Whole percent of current lessons completed; needs with_progress()."""
+        """Whole percent of current lessons completed; needs outline.annotate_progress()."""
         if not self.lessons_total:
             return 0
         return round(100 * self.lessons_completed / self.lessons_total)

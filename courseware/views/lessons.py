@@ -46,7 +46,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
             .filter(learner=self.request.user)
             .select_related("course", "cohort")
         )
-        annotate_progress(enrollments, self.request.user)
+        annotate_progress(enrollments)
         context["enrollments"] = enrollments
         return context
 

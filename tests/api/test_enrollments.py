@@ -4,8 +4,10 @@ import threading
 
 import pytest
 from django.db import connection
+from rest_framework.renderers import JSONRenderer
 
 from accounts.models import User
+from courseware.api.serializers import EnrollmentSerializer
 from courseware.models import Enrollment, LessonProgress, Submission
 from courseware.services import complete_lesson
 from integrations.models import ClientLearner
@@ -361,3 +363,34 @@ def test_concurrent_requests_with_one_idempotency_key_enroll_once(lms, cohort, n
     responses = race(4, request)
     assert all(response.status_code in {201, 409} for response in responses)
     assert Enrollment.objects.filter(learner=newcomer).count() == 1
+
+
+# Listing
+
+
+def test_the_enrollment_list_answers_what_the_enrollment_serializer_shows(
+    lms, cohort, later_cohort
+):
+    learners = [create_user(lms, email=f"row{n}@example.org").json()["id"] for n in range(3)]
+    for learner in learners[:2]:
+        assert enroll(lms, cohort, learner).status_code == 201
+    assert enroll(lms, later_cohort, learners[2]).status_code == 201
+    lms.delete(f"{ENROLLMENTS}{Enrollment.objects.get(learner=learners[1]).pk}/")  # dropped
+    Enrollment.objects.filter(learner=learners[0]).update(
+        status=Enrollment.Status.COMPLETED, completed_at="2026-03-01T12:30:00.123456Z"
+    )
+
+    for query in ("", f"?cohort={cohort.pk}", f"?cohort={later_cohort.pk}&status=active"):
+        rows = lms.get(ENROLLMENTS + query).json()["results"]
+        expected = Enrollment.objects.filter(pk__in=[row["id"] for row in rows]).order_by("pk")
+        shown = JSONRenderer().render(EnrollmentSerializer(expected, many=True).data)
+        assert rows and JSONRenderer().render(rows) == shown, query
+
+
+def test_listing_a_cohort_of_another_client_shows_nothing(lms, rival, cohort, newcomer):
+    enroll(lms, cohort, newcomer)
+
+    response = rival.get(f"{ENROLLMENTS}?cohort={cohort.pk}")
+
+    assert (response.status_code, ids(response)) == (200, [])
+    assert ids(lms.get(f"{ENROLLMENTS}?cohort={cohort.pk}")) != []
