@@ -264,6 +264,10 @@ REST_FRAMEWORK = {
     ],
 }
 
+# How long an API access token may be kept in the cache. Only with Redis: the in-process
+# cache of one process would not hear that another revoked a token.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=60 if REDIS_URL else 0)
+
 OAUTH2_PROVIDER = {
     "SCOPES": __import__("integrations.scopes", fromlist=["SCOPES"]).SCOPES,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,

@@ -81,3 +81,32 @@ def test_progress_reads_do_not_grow_with_the_cohort(lms, world):
 
     assert many == few
     assert cohort_many == cohort_few
+
+
+# What each request costs, with the course built once (a first request of the process):
+# the token with its client; the caller's cohorts (or, for ?cohort=, that cohort) with the
+# page; and for a progress read the enrollment, then the learner's completed lessons.
+ENROLLMENT_PAGE_BUDGET = 3
+PROGRESS_READ_BUDGET = 3
+
+
+def test_enrollment_pages_and_progress_reads_stay_within_their_budgets(lms, world):
+    add_learners(world, 5, offset=0)
+    cohort = world.ours.cohort.pk
+    progress = f"/api/v1/enrollments/{world.ours.enrollment.pk}/progress/"
+    queries_for(lms, progress)
+
+    assert queries_for(lms, "/api/v1/enrollments/")[0] <= ENROLLMENT_PAGE_BUDGET
+    assert queries_for(lms, "/api/v1/enrollments/", cohort=cohort)[0] <= ENROLLMENT_PAGE_BUDGET
+    assert queries_for(lms, progress)[0] <= PROGRESS_READ_BUDGET
+
+
+def test_a_cached_token_is_not_read_again(lms, world, settings):
+    settings.API_TOKEN_CACHE_SECONDS = 60
+    queries_for(lms, "/api/v1/enrollments/")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert lms.get("/api/v1/enrollments/").status_code == 200
+
+    assert not [query for query in queries if "oauth2_provider_accesstoken" in query["sql"]]
+    assert len(queries) == ENROLLMENT_PAGE_BUDGET - 1

@@ -29,6 +29,12 @@ NO_WEBHOOKS = {
 }
 
 
+@pytest.fixture(params=[0, 60], ids=["tokens read each time", "tokens cached"])
+def token_cache(request, settings):
+    """Run token-ending tests with and without API_TOKEN_CACHE_SECONDS."""
+    settings.API_TOKEN_CACHE_SECONDS = request.param
+
+
 @pytest.fixture
 def admin_user(db):
     return UserFactory(is_staff=True, is_superuser=True)
@@ -113,7 +119,9 @@ def test_rotating_asks_for_confirmation_first(admin_client, cohort):
     assert request_token(client.application.client_id, secret).status_code == 200
 
 
-def test_rotating_shows_a_new_secret_and_the_old_one_stops_working(admin_client, cohort):
+def test_rotating_shows_a_new_secret_and_the_old_one_stops_working(
+    admin_client, cohort, token_cache
+):
     client, old_secret, _ = add_client(admin_client, cohort)
     old_token = request_token(client.application.client_id, old_secret).json()["access_token"]
 
@@ -127,7 +135,7 @@ def test_rotating_shows_a_new_secret_and_the_old_one_stops_working(admin_client,
     assert call_api(new_token.json()["access_token"]).status_code == 200
 
 
-def test_revoking_ends_the_clients_tokens_and_refuses_new_ones(admin_client, cohort):
+def test_revoking_ends_the_clients_tokens_and_refuses_new_ones(admin_client, cohort, token_cache):
     client, secret, _ = add_client(admin_client, cohort)
     token = request_token(client.application.client_id, secret).json()["access_token"]
     assert call_api(token).status_code == 200
@@ -141,7 +149,7 @@ def test_revoking_ends_the_clients_tokens_and_refuses_new_ones(admin_client, coh
     assert request_token(client.application.client_id, secret).status_code == 401
 
 
-def test_switching_a_client_off_in_its_form_ends_its_tokens(admin_client, cohort):
+def test_switching_a_client_off_in_its_form_ends_its_tokens(admin_client, cohort, token_cache):
     client, secret, _ = add_client(admin_client, cohort)
     token = request_token(client.application.client_id, secret).json()["access_token"]
     admin_client.post(

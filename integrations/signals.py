@@ -1,0 +1,24 @@
+"""Cache invalidation: a changed or deleted token, client or application is read afresh."""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from oauth2_provider.models import AccessToken, Application
+
+from .models import ApiClient
+from .oauth import forget_tokens
+
+
+@receiver([post_save, post_delete], sender=AccessToken)
+def forget_token(sender, instance, **kwargs):
+    forget_tokens([instance.token_checksum])
+
+
+@receiver([post_save, post_delete], sender=ApiClient)
+@receiver([post_save, post_delete], sender=Application)
+def forget_client_tokens(sender, instance, **kwargs):
+    application_id = instance.application_id if sender is ApiClient else instance.pk
+    forget_tokens(
+        AccessToken.objects.filter(application=application_id).values_list(
+            "token_checksum", flat=True
+        )
+    )
