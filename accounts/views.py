@@ -19,7 +19,7 @@ class SignUpView(FormView):
             password=form.cleaned_data["password1"],
             display_name=form.cleaned_data["display_name"],
         )
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(self.request, user, backend="accounts.backends.UserBackend")
         return super().form_valid(form)
 
 

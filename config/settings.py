@@ -128,11 +128,17 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# How long rows read on every request (the signed-in user, the course, an API token) may
+# be kept in the cache; saving or deleting one drops it (config.rowcache). Only with Redis:
+# with the in-process cache one process would not hear that another changed a row.
+ROW_CACHE_SECONDS = env.int("ROW_CACHE_SECONDS", default=60 if REDIS_URL else 0)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # Refuses sign-in attempts past the failure limit, before checking the password.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, finding the signed-in user through the cache (config.rowcache).
+    "accounts.backends.UserBackend",
 ]
 # Argon2id for new and upgraded hashes; older PBKDF2 hashes still verify and are rehashed.
 PASSWORD_HASHERS = [
@@ -264,9 +270,6 @@ REST_FRAMEWORK = {
     ],
 }
 
-# How long an API access token may be kept in the cache. Only with Redis: the in-process
-# cache of one process would not hear that another revoked a token.
-API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=60 if REDIS_URL else 0)
 
 OAUTH2_PROVIDER = {
     "SCOPES": __import__("integrations.scopes", fromlist=["SCOPES"]).SCOPES,

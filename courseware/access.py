@@ -4,8 +4,22 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import connection
+from django.http import Http404
+
+from config.rowcache import read_through
 
 from .models import CheckAttempt, Course, Enrollment, LessonProgress
+from .models.course import course_cache_key
+
+
+def published_course_or_404(slug: str) -> Course:
+    """Return the published course with this slug, read through the cache (config.rowcache)."""
+    course = read_through(
+        course_cache_key(slug), lambda: Course.objects.published().filter(slug=slug).first()
+    )
+    if course is None:
+        raise Http404("No such course.")
+    return course
 
 
 @dataclass(frozen=True)

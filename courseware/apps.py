@@ -6,4 +6,5 @@ class CoursewareConfig(AppConfig):
     verbose_name = "Courseware"
 
     def ready(self):
-        from .lti import signals  # noqa: F401
+        from . import signals  # noqa: F401
+        from .lti import signals as lti_signals  # noqa: F401

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Now
 from django.utils.text import slugify
 
 from .documents import DocumentError
@@ -205,7 +203,7 @@ def import_assignments(
 def _bump_version_if_changed(course: Course, report: AssessmentReport) -> None:
     # Cached lesson material keys on the course version.
     if report.changed:
-        Course.objects.filter(pk=course.pk).update(version=F("version") + 1, updated_at=Now())
+        Course.objects.filter(pk=course.pk).bump_version()
         course.refresh_from_db(fields=["version"])
 
 

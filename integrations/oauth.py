@@ -2,11 +2,10 @@
 
 import hashlib
 
-from django.conf import settings
-from django.core.cache import cache
-from django.utils import timezone
 from oauth2_provider.models import AccessToken
 from oauth2_provider.oauth2_validators import OAuth2Validator
+
+from config.rowcache import read_through
 
 
 def _granted(client) -> set[str]:
@@ -29,31 +28,18 @@ class ClientScopeValidator(OAuth2Validator):
         return authenticated and bool(_granted(request.client))
 
     def _load_access_token(self, token):
-        """Find the token as django-oauth-toolkit does, with its API client, through the cache.
-
-        Every API request starts here. With API_TOKEN_CACHE_SECONDS (set when Redis is the
-        shared cache) a token is kept for that long at most; deleting it, or saving its
-        client, drops it at once (integrations.signals).
-        """
+        # As django-oauth-toolkit does, with the API client that every request checks, read
+        # through the cache (config.rowcache); an expired token fails its own is_valid().
         checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        seconds = settings.API_TOKEN_CACHE_SECONDS
-        access_token = cache.get(token_cache_key(checksum)) if seconds else None
-        if access_token is None:
-            access_token = (
+        return read_through(
+            token_cache_key(checksum),
+            lambda: (
                 AccessToken.objects.select_related("application__api_client", "user")
                 .filter(token_checksum=checksum)
                 .first()
-            )
-            lifetime = access_token and (access_token.expires - timezone.now()).total_seconds()
-            if seconds and lifetime and lifetime > 1:
-                cache.set(token_cache_key(checksum), access_token, min(seconds, int(lifetime)))
-        return access_token
+            ),
+        )
 
 
 def token_cache_key(checksum: str) -> str:
-    return f"api:access-token:{checksum}"
-
-
-def forget_tokens(checksums) -> None:
-    """Drop these tokens (by checksum) from the cache: the next request reads them afresh."""
-    cache.delete_many([token_cache_key(checksum) for checksum in checksums])
+    return f"integrations:access-token:{checksum}"

@@ -4,21 +4,22 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from oauth2_provider.models import AccessToken, Application
 
+from config.rowcache import forget
+
 from .models import ApiClient
-from .oauth import forget_tokens
+from .oauth import token_cache_key
 
 
 @receiver([post_save, post_delete], sender=AccessToken)
 def forget_token(sender, instance, **kwargs):
-    forget_tokens([instance.token_checksum])
+    forget([token_cache_key(instance.token_checksum)])
 
 
 @receiver([post_save, post_delete], sender=ApiClient)
 @receiver([post_save, post_delete], sender=Application)
 def forget_client_tokens(sender, instance, **kwargs):
     application_id = instance.application_id if sender is ApiClient else instance.pk
-    forget_tokens(
-        AccessToken.objects.filter(application=application_id).values_list(
-            "token_checksum", flat=True
-        )
+    checksums = AccessToken.objects.filter(application=application_id).values_list(
+        "token_checksum", flat=True
     )
+    forget(token_cache_key(checksum) for checksum in checksums)

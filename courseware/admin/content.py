@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import F
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -22,8 +21,7 @@ from ..models import (
 
 
 def _bump_course_version(course_id):
-    # Cached outlines and pages key on the version: any content edit must move it.
-    Course.objects.filter(pk=course_id).update(version=F("version") + 1)
+    Course.objects.filter(pk=course_id).bump_version()
 
 
 class ImportDocumentForm(forms.Form):

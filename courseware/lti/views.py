@@ -113,7 +113,7 @@ def launch(request):
         return render(request, "lti/cookies_blocked.html", {"retry_url": retry_url}, status=403)
     except LaunchError as error:
         return _refuse(request, error.message, status=error.status, return_url=error.return_url)
-    login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, result.user, backend="accounts.backends.UserBackend")
     if result.deep_linking:
         request.session[DEEP_LINKING_SESSION_KEY] = result.deep_linking
     response = HttpResponseRedirect(result.redirect_to)

@@ -1,8 +1,16 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Now
 from django.urls import reverse
 
+from config.rowcache import forget
+
 from .. import rendering
+
+
+def course_cache_key(slug: str) -> str:
+    return f"courseware:course:{slug}"
 
 
 def default_letter_scheme():
@@ -12,6 +20,15 @@ def default_letter_scheme():
 class CourseQuerySet(models.QuerySet):
     def published(self):
         return self.filter(is_published=True)
+
+    def bump_version(self) -> None:
+        """Move these courses to a new version: what was built from the old one is not used.
+
+        Cached outlines and pages key on the version, so every content edit calls this.
+        """
+        slugs = list(self.values_list("slug", flat=True))
+        self.update(version=F("version") + 1, updated_at=Now())
+        forget(course_cache_key(slug) for slug in slugs)
 
 
 class Course(models.Model):

@@ -13,12 +13,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .. import grading, services
-from ..access import course_access
+from ..access import course_access, published_course_or_404
 from ..forms import KnowledgeCheckForm, SubmissionForm
 from ..models import (
     Assignment,
     CheckAttempt,
-    Course,
     Grade,
     Lesson,
     RubricCriterion,
@@ -31,7 +30,7 @@ from .lessons import render_lesson
 @login_required
 @require_POST
 def lesson_check(request, course_slug, lesson_slug):
-    course = get_object_or_404(Course.objects.published(), slug=course_slug)
+    course = published_course_or_404(course_slug)
     page = get_lesson_page(course, lesson_slug)
     if page is None:
         raise Http404("No such lesson in this course.")
@@ -66,7 +65,7 @@ def _assignment_context(request, course, assignment):
 
 @never_cache
 def assignment_detail(request, course_slug, assignment_slug):
-    course = get_object_or_404(Course.objects.published(), slug=course_slug)
+    course = published_course_or_404(course_slug)
     assignment = get_object_or_404(
         Assignment.objects.published().prefetch_related(
             Prefetch("lessons", queryset=Lesson.objects.current().in_order())
@@ -161,7 +160,7 @@ def _released_grade(state):
 
 @login_required
 def grades(request, course_slug):
-    course = get_object_or_404(Course.objects.published(), slug=course_slug)
+    course = published_course_or_404(course_slug)
     access = course_access(request.user, course)
     if not access.is_enrolled:
         messages.info(request, "Enroll in the course to see your grades.")

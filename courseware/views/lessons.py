@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import ListView, TemplateView
 
 from .. import search, services
-from ..access import course_access, read_course_state
+from ..access import course_access, published_course_or_404, read_course_state
 from ..models import CheckAttempt, Cohort, Course, Enrollment, Lesson
 from ..outline import annotate_progress, get_outline
 from ..pages import get_course_page, get_lesson_page, render_course_modules, render_outline
@@ -76,7 +76,7 @@ def _course_context(request, course, *, page=None):
 
 
 def course_detail(request, course_slug):
-    course = get_object_or_404(Course.objects.published(), slug=course_slug)
+    course = published_course_or_404(course_slug)
     context = _course_context(request, course)
     context["course_page"] = get_course_page(course)
     context["modules_html"] = render_course_modules(
@@ -88,7 +88,7 @@ def course_detail(request, course_slug):
 @login_required
 @require_POST
 def enroll(request, course_slug):
-    course = get_object_or_404(Course.objects.published(), slug=course_slug)
+    course = published_course_or_404(course_slug)
     join_code = request.POST.get("join_code", "").strip()
     cohort = None
     if join_code:
@@ -112,7 +112,7 @@ def enroll(request, course_slug):
 
 
 def lesson_detail(request, course_slug, lesson_slug):
-    course = get_object_or_404(Course.objects.published(), slug=course_slug)
+    course = published_course_or_404(course_slug)
     page = get_lesson_page(course, lesson_slug)
     if page is None:
         raise Http404("No such lesson in this course.")
@@ -182,7 +182,7 @@ def _check_results(questions, attempt):
 @login_required
 @require_POST
 def complete_lesson(request, course_slug, lesson_slug):
-    course = get_object_or_404(Course.objects.published(), slug=course_slug)
+    course = published_course_or_404(course_slug)
     lesson = get_object_or_404(Lesson.objects.current(), course=course, slug=lesson_slug)
     access = course_access(request.user, course)
     if not access.is_enrolled:
@@ -204,7 +204,7 @@ def complete_lesson(request, course_slug, lesson_slug):
 
 
 def course_search(request, course_slug):
-    course = get_object_or_404(Course.objects.published(), slug=course_slug)
+    course = published_course_or_404(course_slug)
     query = " ".join(request.GET.get("q", "").split())
     context = _course_context(request, course)
     hits = search.search_lessons(course=course, query=query)

@@ -102,7 +102,7 @@ def test_enrollment_pages_and_progress_reads_stay_within_their_budgets(lms, worl
 
 
 def test_a_cached_token_is_not_read_again(lms, world, settings):
-    settings.API_TOKEN_CACHE_SECONDS = 60
+    settings.ROW_CACHE_SECONDS = 60
     queries_for(lms, "/api/v1/enrollments/")
 
     with CaptureQueriesContext(connection) as queries:

@@ -31,8 +31,8 @@ NO_WEBHOOKS = {
 
 @pytest.fixture(params=[0, 60], ids=["tokens read each time", "tokens cached"])
 def token_cache(request, settings):
-    """Run token-ending tests with and without API_TOKEN_CACHE_SECONDS."""
-    settings.API_TOKEN_CACHE_SECONDS = request.param
+    """Run token-ending tests with and without ROW_CACHE_SECONDS."""
+    settings.ROW_CACHE_SECONDS = request.param
 
 
 @pytest.fixture

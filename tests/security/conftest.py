@@ -63,7 +63,6 @@ CLIENT_ROLES = ("client_without_token", *TOKEN_ROLES)
 ROLES = ("anonymous", *SESSION_ROLES, *CLIENT_ROLES)
 
 
-
 def _instructor(email, cohort):
     user, _ = ensure_user(email=email, password="pw", display_name=email, role=roles.INSTRUCTORS)
     cohort.instructors.add(user)
@@ -220,7 +219,7 @@ def _build_world():
     sessions = {}
     for role, user in users.items():
         client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="accounts.backends.UserBackend")
         sessions[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
     # After the logins: a reset token is bound to the last login time.
     reset = {
