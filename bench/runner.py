@@ -119,6 +119,8 @@ class Bench:
             f"{HOST}:{self.port}",
             "--workers",
             str(self.options.workers),
+            "--threads",
+            str(self.options.server_threads),
             "--timeout",
             "120",
             "--log-level",
@@ -509,6 +511,12 @@ def main():
         "--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", os.cpu_count() or 2))
     )
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 2)))
+    parser.add_argument(
+        "--server-threads",
+        type=int,
+        default=int(os.environ.get("BENCH_SERVER_THREADS", 1)),
+        help="gunicorn threads per worker (more than 1 uses the gthread worker)",
+    )
     parser.add_argument(
         "--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 8))
     )

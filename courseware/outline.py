@@ -1,55 +1,13 @@
 """The course outline, built once per course version and shared by every page."""
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.urls import reverse
 
+from config.processcache import ProcessCache
+
 from .models import Course, Lesson, LessonProgress
-
-
-class ProcessCache:
-    """A small least-recently-used map kept in this process, safe across threads.
-
-    For values that cannot go stale because their key names everything they are made
-    from (a course version, a learner's marks): reading one costs no round trip to Redis
-    and no unpickling, which on a lesson page is a good part of the request.
-    """
-
-    instances: list["ProcessCache"] = []
-
-    def __init__(self, size: int):
-        self.size = size
-        self._values: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        ProcessCache.instances.append(self)
-
-    @classmethod
-    def clear_all(cls) -> None:
-        """Forget every value (tests, whose databases reuse ids and versions, call this)."""
-        for instance in cls.instances:
-            instance.clear()
-
-    def get(self, key):
-        with self._lock:
-            value = self._values.get(key)
-            if value is not None:
-                self._values.move_to_end(key)
-            return value
-
-    def set(self, key, value) -> None:
-        with self._lock:
-            self._values[key] = value
-            self._values.move_to_end(key)
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._values.clear()
-
 
 # Every edit of a course moves its version, so what is keyed on the version never changes.
 _per_version = ProcessCache(size=512)

@@ -9,10 +9,13 @@ learner's own state and fills in a few lines around these fragments.
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
+from django.urls import reverse
+
+from config.processcache import ProcessCache
 
 from .forms import KnowledgeCheckForm
 from .models import Course, Lesson
-from .outline import CourseOutline, OutlineLesson, ProcessCache, cached_per_version, get_outline
+from .outline import CourseOutline, OutlineLesson, cached_per_version, get_outline
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class LessonPage:
 
     lesson: Lesson  # with its module
     url: str
+    complete_url: str
+    check_url: str
     questions: list  # with their choices
     assignments: list  # the case studies that use the lesson
     article: str  # study guide, text and case-study links, as HTML
@@ -56,9 +61,12 @@ def _build_lesson_page(course, outline: CourseOutline, entry: OutlineLesson) -> 
         if questions
         else ""
     )
+    slugs = {"course_slug": course.slug, "lesson_slug": lesson.slug}
     return LessonPage(
         lesson=lesson,
         url=entry.url,
+        complete_url=reverse("courseware:lesson-complete", kwargs=slugs),
+        check_url=reverse("courseware:lesson-check", kwargs=slugs),
         questions=questions,
         assignments=assignments,
         article=article,

@@ -6,10 +6,10 @@ from django.db import connection
 
 from accounts import roles
 from accounts.services import ensure_user
+from config.processcache import ProcessCache
 from courseware import documents
 from courseware.assessment_import import import_assignments, import_checks
 from courseware.importing import import_course
-from courseware.outline import ProcessCache
 
 from .factories import UserFactory
 

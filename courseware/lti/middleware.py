@@ -1,10 +1,17 @@
 """Letting registered LMSs frame the course, and keeping our cookies inside their frames."""
 
+import time
 from http.cookies import Morsel
 
 from django.core.cache import cache
 
+from config.processcache import ProcessCache
+
 FRAME_ANCESTORS_CACHE_KEY = "lti:frame-ancestors"
+# Every page asks for the list; each process keeps it this long before asking the cache
+# again. A platform registered (or removed) in another process takes effect within it.
+FRAME_ANCESTORS_PROCESS_SECONDS = 5
+_recent = ProcessCache(size=1)
 
 
 class _PartitionedMorsel(Morsel):
@@ -48,6 +55,9 @@ class FrameCookiesMiddleware:
 
 def frame_ancestors() -> list[str]:
     """Origins of registered platforms, cached until a registration's origins change."""
+    recent = _recent.get(FRAME_ANCESTORS_CACHE_KEY)
+    if recent and time.monotonic() - recent[0] < FRAME_ANCESTORS_PROCESS_SECONDS:
+        return recent[1]
     origins = cache.get(FRAME_ANCESTORS_CACHE_KEY)
     if origins is None:
         from ..models import FrameAncestor
@@ -60,7 +70,14 @@ def frame_ancestors() -> list[str]:
             )
         )
         cache.set(FRAME_ANCESTORS_CACHE_KEY, origins, 60 * 60)
+    _recent.set(FRAME_ANCESTORS_CACHE_KEY, (time.monotonic(), origins))
     return origins
+
+
+def forget_frame_ancestors() -> None:
+    """Drop the list here and in the shared cache: the next page reads the registrations."""
+    _recent.clear()
+    cache.delete(FRAME_ANCESTORS_CACHE_KEY)
 
 
 class FrameAncestorsMiddleware:
