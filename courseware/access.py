@@ -8,7 +8,7 @@ from django.http import Http404
 
 from config.rowcache import read_through
 
-from .models import CheckAttempt, Course, Enrollment, LessonProgress
+from .models import CheckAttempt, Cohort, Course, Enrollment, Lesson, LessonProgress
 from .models.course import course_cache_key
 
 
@@ -152,3 +152,95 @@ def read_course_state(
         check_attempts=attempts,
     )
     return access, progress
+
+
+@dataclass(frozen=True)
+class CourseCard:
+    """One course on a learner's dashboard: where they are in it."""
+
+    enrollment_id: int
+    course: Course  # pk, slug, title and version only
+    cohort_name: str
+    status: str  # as shown
+    lessons_total: int
+    lessons_completed: int
+    resume_url: str | None
+
+    @property
+    def percent_complete(self) -> int:
+        total = self.lessons_total
+        return round(100 * self.lessons_completed / total) if total else 0
+
+
+_CARDS_SQL = """
+SELECT e.{e_id}, e.{e_status}, c.{c_id}, c.{c_slug}, c.{c_title}, c.{c_version}, h.{h_name},
+       p.{p_lesson}
+  FROM {enrollment} e
+  JOIN {course} c ON c.{c_id} = e.{e_course}
+  JOIN {cohort} h ON h.{h_id} = e.{e_cohort}
+  LEFT JOIN {progress} p
+    ON p.{p_learner} = e.{e_learner} AND p.{p_completed} IS NOT NULL
+   AND p.{p_lesson} IN (SELECT l.{l_id} FROM {lesson} l WHERE l.{l_course} = e.{e_course})
+ WHERE e.{e_learner} = %s AND e.{e_status} <> %s
+ ORDER BY e.{e_created} DESC, e.{e_id}
+"""
+
+
+def read_course_cards(user) -> list[CourseCard]:
+    """Return the user's current enrollments with their progress, in one query.
+
+    Counts against each course's current outline (built once per course version).
+    """
+    from .outline import get_outline
+
+    quote = connection.ops.quote_name
+    sql = _CARDS_SQL.format(
+        enrollment=quote(Enrollment._meta.db_table),
+        e_id=_column(Enrollment, "id"),
+        e_status=_column(Enrollment, "status"),
+        e_course=_column(Enrollment, "course"),
+        e_cohort=_column(Enrollment, "cohort"),
+        e_learner=_column(Enrollment, "learner"),
+        e_created=_column(Enrollment, "created_at"),
+        course=quote(Course._meta.db_table),
+        c_id=_column(Course, "id"),
+        c_slug=_column(Course, "slug"),
+        c_title=_column(Course, "title"),
+        c_version=_column(Course, "version"),
+        cohort=quote(Cohort._meta.db_table),
+        h_id=_column(Cohort, "id"),
+        h_name=_column(Cohort, "name"),
+        progress=quote(LessonProgress._meta.db_table),
+        p_lesson=_column(LessonProgress, "lesson"),
+        p_learner=_column(LessonProgress, "learner"),
+        p_completed=_column(LessonProgress, "completed_at"),
+        lesson=quote(Lesson._meta.db_table),
+        l_id=_column(Lesson, "id"),
+        l_course=_column(Lesson, "course"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, Enrollment.Status.DROPPED])
+        rows = cursor.fetchall()
+    enrollments: dict[int, tuple] = {}
+    completed: dict[int, set[int]] = {}
+    for enrollment_id, status, *course_and_cohort, lesson_id in rows:
+        enrollments.setdefault(enrollment_id, (status, *course_and_cohort))
+        done = completed.setdefault(enrollment_id, set())
+        if lesson_id is not None:
+            done.add(lesson_id)
+    cards = []
+    for enrollment_id, (status, pk, slug, title, version, cohort_name) in enrollments.items():
+        course = Course(pk=pk, slug=slug, title=title, version=version)
+        total, finished, resume = get_outline(course).progress(completed[enrollment_id])
+        cards.append(
+            CourseCard(
+                enrollment_id=enrollment_id,
+                course=course,
+                cohort_name=cohort_name,
+                status=Enrollment.Status(status).label,
+                lessons_total=total,
+                lessons_completed=finished,
+                resume_url=resume.url if resume else None,
+            )
+        )
+    return cards

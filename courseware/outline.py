@@ -55,6 +55,12 @@ class CourseOutline:
     def lessons(self) -> list[OutlineLesson]:
         return [lesson for module in self.modules for lesson in module.lessons]
 
+    def progress(self, completed) -> tuple[int, int, OutlineLesson | None]:
+        """Return (lessons, lessons completed, first lesson not completed) for these ids."""
+        lessons = self.lessons
+        unfinished = [lesson for lesson in lessons if lesson.pk not in completed]
+        return len(lessons), len(lessons) - len(unfinished), next(iter(unfinished), None)
+
     def lesson_by_slug(self, slug: str) -> OutlineLesson | None:
         return next((lesson for lesson in self.lessons if lesson.slug == slug), None)
 
@@ -124,9 +130,7 @@ def annotate_progress(enrollments) -> None:
         else ()
     )
     for enrollment in enrollments:
-        learner = enrollment.learner_id
-        lessons = outlines[enrollment.course_id].lessons
-        unfinished = [lesson for lesson in lessons if (learner, lesson.pk) not in completed]
-        enrollment.lessons_total = len(lessons)
-        enrollment.lessons_completed = len(lessons) - len(unfinished)
-        enrollment.resume_slug = unfinished[0].slug if unfinished else None
+        done = {lesson for learner, lesson in completed if learner == enrollment.learner_id}
+        total, finished, resume = outlines[enrollment.course_id].progress(done)
+        enrollment.lessons_total, enrollment.lessons_completed = total, finished
+        enrollment.resume_slug = resume.slug if resume else None

@@ -8,9 +8,14 @@ from django.views.decorators.http import require_POST
 from django.views.generic import ListView, TemplateView
 
 from .. import search, services
-from ..access import course_access, published_course_or_404, read_course_state
+from ..access import (
+    course_access,
+    published_course_or_404,
+    read_course_cards,
+    read_course_state,
+)
 from ..models import CheckAttempt, Cohort, Course, Enrollment, Lesson
-from ..outline import annotate_progress, get_outline
+from ..outline import get_outline
 from ..pages import get_course_page, get_lesson_page, render_course_modules, render_outline
 
 
@@ -41,13 +46,7 @@ class DashboardView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        enrollments = list(
-            Enrollment.objects.current()
-            .filter(learner=self.request.user)
-            .select_related("course", "cohort")
-        )
-        annotate_progress(enrollments)
-        context["enrollments"] = enrollments
+        context["cards"] = read_course_cards(self.request.user)
         return context
 
 
@@ -61,17 +60,15 @@ def _course_context(request, course, *, page=None):
         lesson_ids=lesson_ids,
         check_lesson_id=page.lesson.pk if page and page.questions else None,
     )
-    total = len(lesson_ids)
+    total, finished, resume = outline.progress(progress.completed)
     return {
         "course": course,
         "access": access,
         "outline": outline,
         "progress": progress,
         "completed_ids": progress.completed,
-        "percent_complete": round(100 * len(progress.completed) / total) if total else 0,
-        "resume": next(
-            (lesson for lesson in outline.lessons if lesson.pk not in progress.completed), None
-        ),
+        "percent_complete": round(100 * finished / total) if total else 0,
+        "resume": resume,
     }
 
 

@@ -26,6 +26,8 @@ SOFT_POWER_ROLE = "the-role-of-soft-power-in-diplomacy"
 # knowledge-check summary in one query.
 LESSON_PAGE_QUERY_BUDGET = 4
 OUTLINE_PAGE_QUERY_BUDGET = 4
+# Dashboard: session, user, and every enrollment with its completed lessons in one query.
+DASHBOARD_QUERY_BUDGET = 3
 
 
 def lessons_in_order(course):
@@ -619,6 +621,20 @@ def test_outline_page_stays_within_its_query_budget(
         response = client.get(course_url(course))
 
     assert response.status_code == 200
+
+
+def test_dashboard_stays_within_its_query_budget_whatever_the_progress(
+    client, learner_midway, course, django_assert_max_num_queries
+):
+    dashboard = reverse("courseware:dashboard")
+    client.get(dashboard)
+    add_learners_with_progress(course)
+    complete_first_lessons(client, course, 6)
+
+    with django_assert_max_num_queries(DASHBOARD_QUERY_BUDGET):
+        response = client.get(dashboard)
+
+    assertContains(response, f"6 of {LESSON_COUNT} lessons")
 
 
 def test_lesson_page_queries_do_not_grow_with_other_learners_progress(
