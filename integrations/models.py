@@ -7,7 +7,13 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from config.rowcache import read_through
+
 from .scopes import SCOPES
+
+
+def granted_cohorts_cache_key(client_id) -> str:
+    return f"integrations:client-cohorts:{client_id}"
 
 
 class ApiClientQuerySet(models.QuerySet):
@@ -44,6 +50,17 @@ class ApiClient(models.Model):
 
     def __str__(self):
         return self.name
+
+    def granted_cohort_ids(self) -> list[int]:
+        """Ids of the cohorts granted to the client, read through the cache (config.rowcache).
+
+        Every API request checks them; a grant or a withdrawal drops them from the cache
+        (integrations.signals).
+        """
+        return read_through(
+            granted_cohorts_cache_key(self.pk),
+            lambda: list(self.cohorts.values_list("pk", flat=True)),
+        )
 
     def clean(self):
         from django.core.exceptions import ValidationError

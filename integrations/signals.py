@@ -1,12 +1,12 @@
 """Cache invalidation: a changed or deleted token, client or application is read afresh."""
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from oauth2_provider.models import AccessToken, Application
 
 from config.rowcache import forget
 
-from .models import ApiClient
+from .models import ApiClient, granted_cohorts_cache_key
 from .oauth import token_cache_key
 
 
@@ -23,3 +23,15 @@ def forget_client_tokens(sender, instance, **kwargs):
         "token_checksum", flat=True
     )
     forget(token_cache_key(checksum) for checksum in checksums)
+
+
+@receiver(m2m_changed, sender=ApiClient.cohorts.through)
+def forget_granted_cohorts(sender, instance, action, reverse, pk_set, **kwargs):
+    if not action.startswith("post_"):
+        return
+    # From a client: that client. From a cohort: the clients named, or (clear) all of them.
+    if not reverse:
+        clients = [instance.pk]
+    else:
+        clients = pk_set or ApiClient.objects.values_list("pk", flat=True)
+    forget(granted_cohorts_cache_key(client) for client in clients)

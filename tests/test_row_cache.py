@@ -84,3 +84,23 @@ def test_an_edited_lesson_shows_on_the_next_request(reader, course, admin_client
 
     assert "A retitled lesson" in reader.get(reader.url).content.decode()
     assert Course.objects.get(pk=course.pk).version > course.version
+
+
+def test_a_cohort_withdrawn_from_an_api_client_is_hidden_at_once(db):
+    from tests.api.conftest import connect_new
+    from tests.factories import CohortFactory, EnrollmentFactory
+
+    cohort = CohortFactory()
+    EnrollmentFactory(cohort=cohort)
+    lms = connect_new(cohorts=[cohort])
+    url = f"/api/v1/enrollments/?cohort={cohort.pk}"
+    assert len(lms.get(url).json()["results"]) == 1
+    assert len(lms.get("/api/v1/enrollments/").json()["results"]) == 1
+
+    lms.api_client.cohorts.remove(cohort)
+
+    assert lms.get(url).json()["results"] == []
+    assert lms.get("/api/v1/enrollments/").json()["results"] == []
+
+    lms.api_client.cohorts.add(cohort)  # granted again
+    assert len(lms.get(url).json()["results"]) == 1

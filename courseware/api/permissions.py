@@ -56,12 +56,15 @@ def cohorts_for(request):
 
 
 def cohort_ids_for(request) -> list[int]:
-    """Return the ids of cohorts_for(request), read once.
+    """Return the ids of cohorts_for(request): a client's through the cache.
 
     Filter big tables with this list rather than the subquery: with `cohort_id IN
     (SELECT …)` PostgreSQL joins every granted cohort's rows and sorts them (140 ms a page
     for 500 cohorts and 115,000 enrollments); with a list it walks the primary key (0.1 ms).
     """
+    client = api_client(request)
+    if client is not None:
+        return client.granted_cohort_ids()
     return list(cohorts_for(request).values_list("pk", flat=True))
 
 

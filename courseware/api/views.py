@@ -254,11 +254,13 @@ class EnrollmentViewSet(
     filterset_class = EnrollmentFilterSet
 
     def get_queryset(self):
+        mine = cohort_ids_for(self.request)
         if self.action == "list" and (cohort := _named_cohort(self.request)) is not None:
-            # One cohort asked for: check that one rather than list all the caller's.
-            mine = cohorts_for(self.request).filter(pk=cohort).values("pk")
-            return Enrollment.objects.filter(cohort=cohort, cohort__in=mine)
-        return Enrollment.objects.filter(cohort__in=cohort_ids_for(self.request))
+            # One cohort asked for: filter on it alone, not on a list of hundreds.
+            if cohort not in mine:
+                return Enrollment.objects.none()
+            return Enrollment.objects.filter(cohort=cohort)
+        return Enrollment.objects.filter(cohort__in=mine)
 
     def _enroll(self, cohort_id, user_id):
         cohorts = cohorts_for(self.request).filter(pk__in=_ids([cohort_id]))
