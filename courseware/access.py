@@ -110,6 +110,13 @@ def _state_sql(lesson_count: int) -> str:
     )
 
 
+def _partial_enrollment(**loaded) -> Enrollment:
+    """An Enrollment with these fields loaded and the others deferred (read when used)."""
+    # from_db() takes the values in the model's field order, whatever order the names are in.
+    names = [f.attname for f in Enrollment._meta.concrete_fields if f.attname in loaded]
+    return Enrollment.from_db(connection.alias, names, [loaded[name] for name in names])
+
+
 def read_course_state(
     user, course: Course, *, lesson_ids: Collection[int], check_lesson_id: int | None = None
 ) -> tuple[CourseAccess, CourseProgress]:
@@ -131,10 +138,12 @@ def read_course_state(
         cursor.execute(_state_sql(len(lesson_ids)), params)
         for kind, first, second, third in cursor.fetchall():
             if kind == 1:
-                enrollment = Enrollment.from_db(
-                    connection.alias,
-                    ["id", "learner_id", "course_id", "cohort_id", "status"],
-                    [first, user.pk, course.pk, second, third],
+                enrollment = _partial_enrollment(
+                    id=first,
+                    learner_id=user.pk,
+                    cohort_id=second,
+                    course_id=course.pk,
+                    status=third,
                 )
             elif kind == 2:
                 opened.add(first)
