@@ -1,4 +1,5 @@
 import zoneinfo
+from functools import cache
 
 from django import forms
 from django.contrib.auth.forms import BaseUserCreationForm
@@ -23,7 +24,10 @@ class SignUpForm(BaseUserCreationForm):
         return email
 
 
+@cache
 def timezone_choices():
+    # Listing the zones reads the whole tz database from disk; it changes only with a
+    # tzdata upgrade, which restarts the process anyway.
     return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
 
 

@@ -232,7 +232,8 @@ def test_grade_page_shows_each_criterion_with_its_levels_points_and_descriptors(
     assert page.count('<fieldset class="criterion"') == assignment.criteria.count()
     assert "<legend>Conceptual grounding</legend>" in page
     assert "Defines all core concepts precisely" in page
-    assert '<span class="points">25.00 pts</span>' in page
+    # A screen reader reads a level's name as "Exemplary 25.00 points", not "Exemplary25.00".
+    assert re.search(r'</strong> <span class="points">25\.00 points</span>', page)
 
 
 def test_grade_page_shows_the_late_penalty(instructor_client, cohort, assignment):
