@@ -271,7 +271,6 @@ REST_FRAMEWORK = {
     ],
 }
 
-
 OAUTH2_PROVIDER = {
     "SCOPES": __import__("integrations.scopes", fromlist=["SCOPES"]).SCOPES,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,

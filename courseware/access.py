@@ -2,6 +2,7 @@
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cache
 
 from django.db import connection
 from django.http import Http404
@@ -71,42 +72,40 @@ class CourseProgress:
 # database takes to answer (about 1.5 ms against 0.2 ms); everything else on those pages
 # comes from what is built once per course version.
 _STATE_SQL = """
-SELECT 1, e.{e_id}, e.{e_cohort}, e.{e_status}
-  FROM {enrollment} e
- WHERE e.{e_learner} = %s AND e.{e_course} = %s AND e.{e_status} <> %s
+SELECT 1, e.{e.id}, e.{e.cohort}, e.{e.status}
+  FROM {e} e
+ WHERE e.{e.learner} = %s AND e.{e.course} = %s AND e.{e.status} <> %s
 UNION ALL
-SELECT 2, p.{p_lesson}, CASE WHEN p.{p_completed} IS NULL THEN 0 ELSE 1 END, NULL
-  FROM {progress} p
- WHERE p.{p_learner} = %s AND p.{p_lesson} IN ({lessons})
+SELECT 2, p.{p.lesson}, CASE WHEN p.{p.completed_at} IS NULL THEN 0 ELSE 1 END, NULL
+  FROM {p} p
+ WHERE p.{p.learner} = %s AND p.{p.lesson} IN ({lessons})
 UNION ALL
-SELECT 3, COUNT(*), MAX(a.{a_percent}), NULL
-  FROM {attempt} a
- WHERE a.{a_learner} = %s AND a.{a_lesson} = %s
+SELECT 3, COUNT(*), MAX(a.{a.percent}), NULL
+  FROM {a} a
+ WHERE a.{a.learner} = %s AND a.{a.lesson} = %s
 """
 
 
-def _column(model, name):
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+class _Table:
+    """A model in SQL text: `{t}` is its quoted table name, `{t.field}` a quoted column."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __str__(self):
+        return connection.ops.quote_name(self.model._meta.db_table)
+
+    def __getattr__(self, name):
+        return connection.ops.quote_name(self.model._meta.get_field(name).column)
 
 
+@cache
 def _state_sql(lesson_count: int) -> str:
-    quote = connection.ops.quote_name
     return _STATE_SQL.format(
-        enrollment=quote(Enrollment._meta.db_table),
-        e_id=_column(Enrollment, "id"),
-        e_cohort=_column(Enrollment, "cohort"),
-        e_status=_column(Enrollment, "status"),
-        e_learner=_column(Enrollment, "learner"),
-        e_course=_column(Enrollment, "course"),
-        progress=quote(LessonProgress._meta.db_table),
-        p_lesson=_column(LessonProgress, "lesson"),
-        p_completed=_column(LessonProgress, "completed_at"),
-        p_learner=_column(LessonProgress, "learner"),
+        e=_Table(Enrollment),
+        p=_Table(LessonProgress),
+        a=_Table(CheckAttempt),
         lessons=", ".join(["%s"] * lesson_count),
-        attempt=quote(CheckAttempt._meta.db_table),
-        a_percent=_column(CheckAttempt, "percent"),
-        a_learner=_column(CheckAttempt, "learner"),
-        a_lesson=_column(CheckAttempt, "lesson"),
     )
 
 
@@ -182,17 +181,28 @@ class CourseCard:
 
 
 _CARDS_SQL = """
-SELECT e.{e_id}, e.{e_status}, c.{c_id}, c.{c_slug}, c.{c_title}, c.{c_version}, h.{h_name},
-       p.{p_lesson}
-  FROM {enrollment} e
-  JOIN {course} c ON c.{c_id} = e.{e_course}
-  JOIN {cohort} h ON h.{h_id} = e.{e_cohort}
-  LEFT JOIN {progress} p
-    ON p.{p_learner} = e.{e_learner} AND p.{p_completed} IS NOT NULL
-   AND p.{p_lesson} IN (SELECT l.{l_id} FROM {lesson} l WHERE l.{l_course} = e.{e_course})
- WHERE e.{e_learner} = %s AND e.{e_status} <> %s
- ORDER BY e.{e_created} DESC, e.{e_id}
+SELECT e.{e.id}, e.{e.status}, c.{c.id}, c.{c.slug}, c.{c.title}, c.{c.version}, h.{h.name},
+       p.{p.lesson}
+  FROM {e} e
+  JOIN {c} c ON c.{c.id} = e.{e.course}
+  JOIN {h} h ON h.{h.id} = e.{e.cohort}
+  LEFT JOIN {p} p
+    ON p.{p.learner} = e.{e.learner} AND p.{p.completed_at} IS NOT NULL
+   AND p.{p.lesson} IN (SELECT s.{s.id} FROM {s} s WHERE s.{s.course} = e.{e.course})
+ WHERE e.{e.learner} = %s AND e.{e.status} <> %s
+ ORDER BY e.{e.created_at} DESC, e.{e.id}
 """
+
+
+@cache
+def _cards_sql() -> str:
+    return _CARDS_SQL.format(
+        e=_Table(Enrollment),
+        c=_Table(Course),
+        h=_Table(Cohort),
+        p=_Table(LessonProgress),
+        s=_Table(Lesson),
+    )
 
 
 def read_course_cards(user) -> list[CourseCard]:
@@ -202,33 +212,8 @@ def read_course_cards(user) -> list[CourseCard]:
     """
     from .outline import get_outline
 
-    quote = connection.ops.quote_name
-    sql = _CARDS_SQL.format(
-        enrollment=quote(Enrollment._meta.db_table),
-        e_id=_column(Enrollment, "id"),
-        e_status=_column(Enrollment, "status"),
-        e_course=_column(Enrollment, "course"),
-        e_cohort=_column(Enrollment, "cohort"),
-        e_learner=_column(Enrollment, "learner"),
-        e_created=_column(Enrollment, "created_at"),
-        course=quote(Course._meta.db_table),
-        c_id=_column(Course, "id"),
-        c_slug=_column(Course, "slug"),
-        c_title=_column(Course, "title"),
-        c_version=_column(Course, "version"),
-        cohort=quote(Cohort._meta.db_table),
-        h_id=_column(Cohort, "id"),
-        h_name=_column(Cohort, "name"),
-        progress=quote(LessonProgress._meta.db_table),
-        p_lesson=_column(LessonProgress, "lesson"),
-        p_learner=_column(LessonProgress, "learner"),
-        p_completed=_column(LessonProgress, "completed_at"),
-        lesson=quote(Lesson._meta.db_table),
-        l_id=_column(Lesson, "id"),
-        l_course=_column(Lesson, "course"),
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, Enrollment.Status.DROPPED])
+        cursor.execute(_cards_sql(), [user.pk, Enrollment.Status.DROPPED])
         rows = cursor.fetchall()
     enrollments: dict[int, tuple] = {}
     completed: dict[int, set[int]] = {}

@@ -122,15 +122,17 @@ def annotate_progress(enrollments) -> None:
     outlines = {enrollment.course_id: get_outline(enrollment.course) for enrollment in enrollments}
     lesson_ids = [lesson.pk for outline in outlines.values() for lesson in outline.lessons]
     learner_ids = {enrollment.learner_id for enrollment in enrollments}
-    completed = set(
-        LessonProgress.objects.completed()
-        .filter(learner__in=learner_ids, lesson_id__in=lesson_ids)
-        .values_list("learner_id", "lesson_id")
-        if lesson_ids and learner_ids
-        else ()
-    )
+    completed: dict[int, set[int]] = {}
+    if lesson_ids and learner_ids:
+        rows = (
+            LessonProgress.objects.completed()
+            .filter(learner__in=learner_ids, lesson_id__in=lesson_ids)
+            .values_list("learner_id", "lesson_id")
+        )
+        for learner, lesson in rows:
+            completed.setdefault(learner, set()).add(lesson)
     for enrollment in enrollments:
-        done = {lesson for learner, lesson in completed if learner == enrollment.learner_id}
+        done = completed.get(enrollment.learner_id, set())
         total, finished, resume = outlines[enrollment.course_id].progress(done)
         enrollment.lessons_total, enrollment.lessons_completed = total, finished
         enrollment.resume_slug = resume.slug if resume else None
